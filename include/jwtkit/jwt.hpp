@@ -1,0 +1,73 @@
+// JWT claims validation (RFC 7519) on top of a verified JWS.
+#pragma once
+
+#include <jwtkit/clock.hpp>
+#include <jwtkit/export.hpp>
+#include <jwtkit/jws.hpp>
+#include <jwtkit/result.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace jwtkit {
+
+/// The largest leeway jwtkit accepts; larger values are refused as invalid_argument.
+inline constexpr std::chrono::seconds kMaxLeeway{600};
+
+/// Rules for the claims of a JWT. Times are compared in whole seconds:
+/// expired when now >= exp + leeway; not yet valid when now + leeway < nbf or < iat.
+struct ClaimsPolicy {
+  /// When set, `iss` must be present and equal.
+  std::optional<std::string> issuer;
+  /// When non-empty, `aud` (a string or an array of strings) must name at least one of these.
+  std::vector<std::string> audiences;
+  /// When set, the `typ` header must match (case-insensitive, "application/" prefix optional).
+  std::optional<std::string> type;
+  std::chrono::seconds leeway{30};
+  /// `exp` must be present unless this is false.
+  bool require_exp = true;
+  /// Claims that must be present.
+  std::vector<std::string> required_claims;
+};
+
+/// A verified JWT: signature and claims checked. Only verify_jwt creates one.
+class JWTKIT_EXPORT Jwt {
+ public:
+  const nlohmann::json& header() const noexcept { return header_; }
+  /// The claims set (always a JSON object).
+  const nlohmann::json& claims() const noexcept { return claims_; }
+  Alg alg() const noexcept { return alg_; }
+  const std::string& kid() const noexcept { return kid_; }
+
+ private:
+  friend JWTKIT_EXPORT Result<Jwt> verify_jwt(const JwsVerifier&, std::string_view,
+                                              const ClaimsPolicy&, TimePoint) noexcept;
+  Jwt(nlohmann::json header, nlohmann::json claims, Alg alg, std::string kid)
+      : header_(std::move(header)), claims_(std::move(claims)), alg_(alg), kid_(std::move(kid)) {}
+  nlohmann::json header_;
+  nlohmann::json claims_;
+  Alg alg_;
+  std::string kid_;
+};
+
+/// Checks a claims set against `policy` at time `now`. Registered claims of the wrong JSON
+/// type are malformed (`exp`/`nbf`/`iat` numbers, `iss`/`sub`/`jti` strings, `aud` a string
+/// or array of strings). Errors: invalid_argument (leeway out of range), malformed,
+/// expired, not_yet_valid, bad_issuer, bad_audience, missing_claim.
+JWTKIT_EXPORT Result<void> validate_claims(const nlohmann::json& claims, const ClaimsPolicy& policy,
+                                           TimePoint now) noexcept;
+
+/// Checks a `typ` header value against an expected type (see ClaimsPolicy::type).
+JWTKIT_EXPORT bool type_matches(std::string_view actual, std::string_view expected) noexcept;
+
+/// Verifies the JWS, parses the payload strictly as a JSON object, checks `typ` and the claims.
+/// Errors: those of JwsVerifier::verify, bad_type, and those of validate_claims.
+JWTKIT_EXPORT Result<Jwt> verify_jwt(const JwsVerifier& verifier, std::string_view token,
+                                     const ClaimsPolicy& policy, TimePoint now) noexcept;
+
+}  // namespace jwtkit

@@ -1,0 +1,331 @@
+#include <jwtkit/base64url.hpp>
+#include <jwtkit/json.hpp>
+#include <jwtkit/jws.hpp>
+
+#include "key_impl.hpp"
+#include "ossl.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
+
+#include <algorithm>
+
+namespace jwtkit {
+
+namespace {
+
+using detail::MdCtxPtr;
+using json = nlohmann::json;
+
+bool is_pss(Alg a) { return a == Alg::PS256 || a == Alg::PS384 || a == Alg::PS512; }
+
+EVP_MAC* hmac() {
+  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  return mac;
+}
+
+Result<std::string> hmac_tag(const detail::KeyImpl& k, Alg alg, std::string_view data) {
+  detail::MacCtxPtr ctx(EVP_MAC_CTX_new(hmac()));
+  OSSL_PARAM params[2];
+  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                               const_cast<char*>(EVP_MD_get0_name(detail::digest_for(alg))), 0);
+  params[1] = OSSL_PARAM_construct_end();
+  std::string tag(EVP_MAX_MD_SIZE, '\0');
+  std::size_t len = 0;
+  if (!ctx ||
+      EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(k.secret.data()), k.secret.size(), params) != 1 ||
+      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(tag.data()), &len, tag.size()) != 1) {
+    return detail::openssl_error(Errc::crypto_error, "HMAC failed");
+  }
+  tag.resize(len);
+  return tag;
+}
+
+// Sets up a digest-sign/verify context, with PSS parameters where the algorithm needs them.
+bool init_digest(EVP_MD_CTX* ctx, const detail::KeyImpl& k, Alg alg, bool sign) {
+  EVP_PKEY_CTX* pctx = nullptr;
+  const EVP_MD* md = detail::digest_for(alg);
+  int rc = sign ? EVP_DigestSignInit(ctx, &pctx, md, nullptr, k.pkey.get())
+                : EVP_DigestVerifyInit(ctx, &pctx, md, nullptr, k.pkey.get());
+  if (rc != 1) return false;
+  if (is_pss(alg)) {
+    // RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash.
+    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1) {
+      return false;
+    }
+  } else if (key_type_for(alg) == KeyType::rsa) {
+    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) return false;
+  }
+  return true;
+}
+
+using EcdsaSigPtr = detail::Handle<ECDSA_SIG, ECDSA_SIG_free>;
+
+// Group order of each supported curve, computed once.
+const BIGNUM* curve_order(KeyType t) {
+  struct Orders {
+    EC_GROUP* p256 = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    EC_GROUP* p384 = EC_GROUP_new_by_curve_name(NID_secp384r1);
+    EC_GROUP* p521 = EC_GROUP_new_by_curve_name(NID_secp521r1);
+    ~Orders() { EC_GROUP_free(p256); EC_GROUP_free(p384); EC_GROUP_free(p521); }
+  };
+  static const Orders o;
+  switch (t) {
+    case KeyType::ec_p256: return EC_GROUP_get0_order(o.p256);
+    case KeyType::ec_p384: return EC_GROUP_get0_order(o.p384);
+    case KeyType::ec_p521: return EC_GROUP_get0_order(o.p521);
+    default: return nullptr;
+  }
+}
+
+Result<std::string> der_to_raw(const std::string& der, std::size_t width) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig) return detail::openssl_error(Errc::crypto_error, "cannot parse ECDSA signature");
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig.get(), &r, &s);
+  return detail::bn_to_bytes(r, width) + detail::bn_to_bytes(s, width);
+}
+
+// JWS r||s to DER, refusing anything but exactly 2*width bytes with 0 < r, s < n.
+Result<std::string> raw_to_der(std::string_view raw, KeyType type) {
+  std::size_t width = detail::ec_field_bytes(type);
+  if (raw.size() != 2 * width) {
+    return Error(Errc::bad_signature, "ECDSA signature must be " + std::to_string(2 * width) +
+                                          " bytes (r||s), got " + std::to_string(raw.size()));
+  }
+  const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
+  detail::BnPtr r(BN_bin2bn(bytes, static_cast<int>(width), nullptr));
+  detail::BnPtr s(BN_bin2bn(bytes + width, static_cast<int>(width), nullptr));
+  if (!r || !s) return detail::openssl_error(Errc::crypto_error, "out of memory");
+  const BIGNUM* n = curve_order(type);
+  if (BN_is_zero(r.get()) || BN_is_zero(s.get()) || BN_cmp(r.get(), n) >= 0 || BN_cmp(s.get(), n) >= 0) {
+    return Error(Errc::bad_signature, "ECDSA r or s out of range");
+  }
+  EcdsaSigPtr sig(ECDSA_SIG_new());
+  if (!sig || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) {
+    return detail::openssl_error(Errc::crypto_error, "out of memory");
+  }
+  r.release();
+  s.release();
+  unsigned char* der = nullptr;
+  int len = i2d_ECDSA_SIG(sig.get(), &der);
+  if (len <= 0) return detail::openssl_error(Errc::crypto_error, "cannot encode ECDSA signature");
+  std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+const auto* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+
+}  // namespace
+
+Result<std::string> create_signature(const Key& key, Alg alg, std::string_view signing_input) {
+  if (auto ok = key.check_alg(alg); !ok) return ok.error();
+  if (!key.can_sign()) return Error(Errc::key_mismatch, "a public key cannot sign");
+  const detail::KeyImpl& k = key.impl();
+  if (k.type == KeyType::oct) return hmac_tag(k, alg, signing_input);
+
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  if (!ctx || !init_digest(ctx.get(), k, alg, true)) {
+    return detail::openssl_error(Errc::crypto_error, "cannot initialise signing");
+  }
+  std::size_t len = 0;
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, bytes_of(signing_input), signing_input.size()) != 1) {
+    return detail::openssl_error(Errc::crypto_error, "signing failed");
+  }
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     bytes_of(signing_input), signing_input.size()) != 1) {
+    return detail::openssl_error(Errc::crypto_error, "signing failed");
+  }
+  sig.resize(len);
+  std::size_t width = detail::ec_field_bytes(k.type);
+  if (width != 0) return der_to_raw(sig, width);
+  return sig;
+}
+
+Result<void> verify_signature(const Key& key, Alg alg, std::string_view signing_input,
+                              std::string_view signature) noexcept {
+  try {
+    if (auto ok = key.check_alg(alg); !ok) return ok.error();
+    const detail::KeyImpl& k = key.impl();
+    if (k.type == KeyType::oct) {
+      auto tag = hmac_tag(k, alg, signing_input);
+      if (!tag) return tag.error();
+      if (signature.size() != tag->size() ||
+          CRYPTO_memcmp(tag->data(), signature.data(), tag->size()) != 0) {
+        return Error(Errc::bad_signature, "HMAC does not match");
+      }
+      return ok();
+    }
+    std::string der;
+    if (detail::ec_field_bytes(k.type) != 0) {
+      auto converted = raw_to_der(signature, k.type);
+      if (!converted) return converted.error();
+      der = std::move(*converted);
+      signature = der;
+    } else if (k.type == KeyType::rsa &&
+               signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(k.pkey.get()))) {
+      return Error(Errc::bad_signature, "RSA signature length differs from the modulus length");
+    }
+    MdCtxPtr ctx(EVP_MD_CTX_new());
+    if (!ctx || !init_digest(ctx.get(), k, alg, false)) {
+      return detail::openssl_error(Errc::crypto_error, "cannot initialise verification");
+    }
+    int rc = EVP_DigestVerify(ctx.get(), bytes_of(signature), signature.size(),
+                              bytes_of(signing_input), signing_input.size());
+    detail::clear_openssl_errors();
+    if (rc != 1) return Error(Errc::bad_signature, "signature does not verify");
+    return ok();
+  } catch (const std::exception& e) {
+    return Error(Errc::internal, e.what());
+  }
+}
+
+Result<std::string> sign_compact(const Key& key, Alg alg, std::string_view payload,
+                                 const nlohmann::json& extra_header) {
+  if (!extra_header.is_object()) return Error(Errc::invalid_argument, "extra header must be a JSON object");
+  json header = extra_header;
+  if (auto it = header.find("alg"); it != header.end() && *it != to_string(alg)) {
+    return Error(Errc::invalid_argument, "extra header sets a different alg");
+  }
+  header["alg"] = std::string(to_string(alg));
+  if (!key.kid().empty() && !header.contains("kid")) header["kid"] = key.kid();
+  std::string input = base64url::encode(header.dump()) + "." + base64url::encode(payload);
+  auto sig = create_signature(key, alg, input);
+  if (!sig) return sig.error();
+  input += '.';
+  input += base64url::encode(*sig);
+  return input;
+}
+
+// ---- verifier -------------------------------------------------------------------------------
+
+struct JwsVerifier::State {
+  std::vector<Key> keys;
+  JwsVerifierOptions options;
+};
+
+Result<JwsVerifier> JwsVerifier::create(std::vector<Key> keys, JwsVerifierOptions options) {
+  if (options.allowed_algs.empty()) {
+    return Error(Errc::invalid_argument, "a verifier needs a non-empty algorithm allow-list");
+  }
+  auto s = std::make_shared<State>();
+  s->keys = std::move(keys);
+  s->options = std::move(options);
+  return JwsVerifier(std::move(s));
+}
+
+Result<JwsVerifier> JwsVerifier::create(const JwkSet& keys, JwsVerifierOptions options) {
+  return create(keys.keys(), std::move(options));
+}
+
+const JwsVerifierOptions& JwsVerifier::options() const noexcept { return s_->options; }
+const std::vector<Key>& JwsVerifier::keys() const noexcept { return s_->keys; }
+
+namespace {
+// Header parameters registered by RFC 7515/7519/8725 that `crit` must not name.
+bool is_registered_header(const std::string& name) {
+  static const char* kNames[] = {"alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256",
+                                 "typ", "cty", "crit"};
+  return std::any_of(std::begin(kNames), std::end(kNames), [&](const char* n) { return name == n; });
+}
+}  // namespace
+
+Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
+  try {
+    const auto& opt = s_->options;
+    if (token.size() > opt.limits.max_token_bytes) {
+      return Error(Errc::malformed, "token of " + std::to_string(token.size()) +
+                                        " bytes exceeds the limit of " +
+                                        std::to_string(opt.limits.max_token_bytes));
+    }
+    std::size_t d1 = token.find('.');
+    std::size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
+    if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) {
+      return Error(Errc::malformed, "a compact JWS has exactly three dot-separated parts");
+    }
+    std::string_view h64 = token.substr(0, d1);
+    std::string_view p64 = token.substr(d1 + 1, d2 - d1 - 1);
+    std::string_view s64 = token.substr(d2 + 1);
+    if (h64.empty()) return Error(Errc::malformed, "empty JWS header");
+    if (s64.empty()) return Error(Errc::malformed, "empty JWS signature (unsecured JWS is never accepted)");
+
+    auto header_bytes = base64url::decode(h64);
+    if (!header_bytes) return Error(Errc::malformed, "header: " + header_bytes.error().message());
+    auto header = parse_json_strict(*header_bytes, JsonLimits{opt.limits.max_token_bytes, opt.limits.max_json_depth});
+    if (!header) return Error(Errc::malformed, "header: " + header.error().message());
+    if (!header->is_object()) return Error(Errc::malformed, "header is not a JSON object");
+
+    auto alg_it = header->find("alg");
+    if (alg_it == header->end() || !alg_it->is_string()) {
+      return Error(Errc::malformed, "header has no string \"alg\"");
+    }
+    const std::string& alg_name = alg_it->get_ref<const std::string&>();
+    auto alg = parse_alg(alg_name);
+    if (!alg) return Error(Errc::unsupported_alg, "alg \"" + alg_name + "\" is not supported");
+    if (std::find(opt.allowed_algs.begin(), opt.allowed_algs.end(), *alg) == opt.allowed_algs.end()) {
+      return Error(Errc::alg_not_allowed, "alg " + alg_name + " is not on the allow-list");
+    }
+
+    if (auto crit = header->find("crit"); crit != header->end()) {
+      if (!crit->is_array() || crit->empty()) return Error(Errc::malformed, "\"crit\" must be a non-empty array");
+      for (const auto& name : *crit) {
+        if (!name.is_string()) return Error(Errc::malformed, "\"crit\" entries must be strings");
+        const auto& n = name.get_ref<const std::string&>();
+        if (is_registered_header(n)) return Error(Errc::malformed, "\"crit\" names registered header \"" + n + "\"");
+        if (std::find(opt.understood_crit.begin(), opt.understood_crit.end(), n) == opt.understood_crit.end()) {
+          return Error(Errc::malformed, "\"crit\" names \"" + n + "\", which this verifier does not understand");
+        }
+        if (!header->contains(n)) return Error(Errc::malformed, "\"crit\" names \"" + n + "\", which the header lacks");
+      }
+    }
+    if (auto b64 = header->find("b64"); b64 != header->end() && *b64 != true) {
+      return Error(Errc::malformed, "unencoded payloads (RFC 7797 b64=false) are not supported");
+    }
+
+    std::string kid;
+    bool has_kid = false;
+    if (auto it = header->find("kid"); it != header->end()) {
+      if (!it->is_string()) return Error(Errc::malformed, "\"kid\" must be a string");
+      kid = it->get<std::string>();
+      has_kid = true;
+    }
+
+    auto payload = base64url::decode(p64);
+    if (!payload) return Error(Errc::malformed, "payload: " + payload.error().message());
+    auto signature = base64url::decode(s64);
+    if (!signature) return Error(Errc::malformed, "signature: " + signature.error().message());
+
+    std::string_view signing_input = token.substr(0, d2);
+    bool tried_signature = false;
+    std::optional<Error> mismatch;
+    for (const Key& key : s_->keys) {
+      if (has_kid && key.kid() != kid) continue;
+      if (auto fits = key.check_alg(*alg); !fits) {
+        if (!mismatch) mismatch = fits.error();
+        continue;
+      }
+      tried_signature = true;
+      if (verify_signature(key, *alg, signing_input, *signature)) {
+        return VerifiedJws(std::move(*header), std::move(*payload), *alg, key.kid());
+      }
+    }
+    if (tried_signature) return Error(Errc::bad_signature, "signature does not verify");
+    if (mismatch) return *mismatch;
+    return Error(Errc::key_not_found,
+                 has_kid ? "no key with kid \"" + kid + "\"" : std::string("no keys configured"));
+  } catch (const std::bad_alloc&) {
+    return Error(Errc::internal, "out of memory");
+  } catch (const std::exception& e) {
+    return Error(Errc::internal, std::string("unexpected: ") + e.what());
+  }
+}
+
+}  // namespace jwtkit
