@@ -1,0 +1,382 @@
+#include <jwtkit/stores/file.hpp>
+
+#include <jwtkit/json.hpp>
+
+#include "crypto_util.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+namespace jwtkit {
+
+namespace {
+
+constexpr std::string_view kPrefix = "key-";
+constexpr std::string_view kSuffix = ".json";
+constexpr const char* kLockName = ".lock";
+constexpr std::size_t kMaxFileBytes = 256 * 1024;
+
+Error io_error(const std::string& what, const std::string& path, int err) {
+  return Error(Errc::io_error, what + " '" + path + "': " + std::strerror(err),
+               std::error_code(err, std::generic_category()));
+}
+
+Error corrupt(const std::string& path, const std::string& why) {
+  return Error(Errc::malformed, "key file '" + path + "' is corrupt: " + why);
+}
+
+/// Closes a file descriptor on scope exit.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) noexcept : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const noexcept { return fd_; }
+  /// Closes now, reporting the error close() gives (it can report a failed write).
+  int close() noexcept {
+    int rc = fd_ >= 0 ? ::close(fd_) : 0;
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+bool is_key_file_name(std::string_view name) {
+  if (name.size() != kPrefix.size() + 64 + kSuffix.size()) return false;
+  if (name.substr(0, kPrefix.size()) != kPrefix) return false;
+  if (name.substr(name.size() - kSuffix.size()) != kSuffix) return false;
+  for (char c : name.substr(kPrefix.size(), 64)) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+/// An flock on the directory's lock file, held for the object's lifetime. Each holder opens
+/// the file itself, so the lock also excludes other threads of this process.
+class DirLock {
+ public:
+  static Result<DirLock> acquire(const std::string& dir, bool exclusive) {
+    const std::string path = dir + "/" + kLockName;
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return io_error("cannot open lock file", path, errno);
+    DirLock lock(fd);
+    while (::flock(fd, exclusive ? LOCK_EX : LOCK_SH) != 0) {
+      if (errno != EINTR) return io_error("cannot lock", path, errno);
+    }
+    return lock;
+  }
+  DirLock(DirLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  DirLock& operator=(DirLock&&) = delete;
+  ~DirLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+
+ private:
+  explicit DirLock(int fd) noexcept : fd_(fd) {}
+  int fd_;
+};
+
+Result<void> fsync_dir(const std::string& dir) {
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0) return io_error("cannot open directory", dir, errno);
+  if (::fsync(fd.get()) != 0) return io_error("cannot fsync directory", dir, errno);
+  return ok();
+}
+
+Result<std::string> read_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) return io_error("cannot open key file", path, errno);
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot read key file", path, errno);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > kMaxFileBytes) return corrupt(path, "larger than 256 KiB");
+  }
+  return out;
+}
+
+std::optional<TimePoint> optional_time(const nlohmann::json& doc, const char* name) {
+  auto it = doc.find(name);
+  if (it == doc.end() || it->is_null()) return std::nullopt;
+  return from_unix(it->get<std::int64_t>());
+}
+
+Result<KeyRecord> parse_record(const std::string& path, std::string_view text,
+                               std::string_view expected_name) {
+  auto doc = parse_json_strict(text, JsonLimits{kMaxFileBytes, 8});
+  if (!doc) return corrupt(path, doc.error().message());
+  if (!doc->is_object()) return corrupt(path, "not a JSON object");
+  const auto& d = *doc;
+  auto str = [&](const char* name) -> const std::string* {
+    auto it = d.find(name);
+    return it != d.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+  };
+  auto time_ok = [&](const char* name, bool required) {
+    auto it = d.find(name);
+    if (it == d.end() || it->is_null()) return !required;
+    return it->is_number_integer();
+  };
+  const auto* kid = str("kid");
+  const auto* alg_name = str("alg");
+  const auto* state_name = str("state");
+  if (!kid || kid->empty()) return corrupt(path, "'kid' must be a non-empty string");
+  if (!alg_name) return corrupt(path, "'alg' must be a string");
+  if (!state_name) return corrupt(path, "'state' must be a string");
+  auto alg = parse_alg(*alg_name);
+  if (!alg) return corrupt(path, "unknown algorithm '" + *alg_name + "'");
+  auto state = parse_key_state(*state_name);
+  if (!state) return corrupt(path, "unknown state '" + *state_name + "'");
+  if (!time_ok("created_at", true)) return corrupt(path, "'created_at' must be an integer");
+  if (!time_ok("sign_until", false)) return corrupt(path, "'sign_until' must be an integer");
+  if (!time_ok("verify_until", false)) return corrupt(path, "'verify_until' must be an integer");
+
+  auto expected = detail::sha256_hex(*kid);
+  if (!expected) return std::move(expected).error();
+  if (expected_name != std::string(kPrefix) + *expected + std::string(kSuffix)) {
+    return corrupt(path, "the file name does not match the kid it holds");
+  }
+
+  auto jwk = d.find("jwk");
+  if (jwk == d.end() || !jwk->is_object()) return corrupt(path, "'jwk' must be a JSON object");
+  auto key = Key::from_jwk(*jwk);
+  if (!key) return corrupt(path, "invalid private key: " + key.error().message());
+  if (!key->can_sign()) return corrupt(path, "the JWK holds no private key");
+
+  KeyRecord rec{key->with_kid(*kid), *alg, *state, from_unix(d.at("created_at").get<std::int64_t>()),
+                optional_time(d, "sign_until"), optional_time(d, "verify_until")};
+  return rec;
+}
+
+Result<std::string> serialize(const KeyRecord& r) {
+  auto jwk = r.key.private_jwk();
+  if (!jwk) return std::move(jwk).error();
+  (*jwk)["kid"] = r.kid();
+  nlohmann::json doc = {
+      {"kid", r.kid()},
+      {"alg", std::string(to_string(r.alg))},
+      {"state", std::string(to_string(r.state))},
+      {"created_at", to_unix(r.created_at)},
+      {"sign_until", r.sign_until ? nlohmann::json(to_unix(*r.sign_until)) : nlohmann::json()},
+      {"verify_until",
+       r.verify_until ? nlohmann::json(to_unix(*r.verify_until)) : nlohmann::json()},
+      {"jwk", std::move(*jwk)},
+  };
+  return doc.dump(2) + "\n";
+}
+
+/// A file written and fsync'ed under a temporary name, not yet renamed into place.
+struct Staged {
+  std::string temp;
+  std::string target;
+};
+
+Result<Staged> stage(const std::string& dir, const std::string& target, const std::string& text) {
+  auto suffix = detail::random_id();
+  if (!suffix) return std::move(suffix).error();
+  Staged s{dir + "/.tmp-" + *suffix, target};
+  Fd fd(::open(s.temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (fd.get() < 0) return io_error("cannot create", s.temp, errno);
+  auto fail = [&](const char* what) {
+    const int err = errno;
+    ::unlink(s.temp.c_str());
+    return io_error(what, s.temp, err);
+  };
+  if (::fchmod(fd.get(), 0600) != 0) return fail("cannot chmod");
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("cannot write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) return fail("cannot fsync");
+  if (fd.close() != 0) return fail("cannot close");
+  return s;
+}
+
+void discard(const std::vector<Staged>& staged) {
+  for (const auto& s : staged) ::unlink(s.temp.c_str());
+}
+
+/// Writes every record under a temporary name first, then renames them all into place, so a
+/// failed write changes nothing.
+Result<void> write_records(const FileKeyStore& store, const std::vector<KeyRecord>& records) {
+  std::vector<Staged> staged;
+  for (const auto& r : records) {
+    auto target = store.path_for(r.kid());
+    if (!target) {
+      discard(staged);
+      return std::move(target).error();
+    }
+    auto text = serialize(r);
+    if (!text) {
+      discard(staged);
+      return std::move(text).error();
+    }
+    auto s = stage(store.directory(), *target, *text);
+    if (!s) {
+      discard(staged);
+      return std::move(s).error();
+    }
+    staged.push_back(std::move(*s));
+  }
+  for (std::size_t i = 0; i < staged.size(); ++i) {
+    if (::rename(staged[i].temp.c_str(), staged[i].target.c_str()) != 0) {
+      const int err = errno;
+      discard(std::vector<Staged>(staged.begin() + static_cast<std::ptrdiff_t>(i), staged.end()));
+      return io_error("cannot rename into place", staged[i].target, err);
+    }
+  }
+  return fsync_dir(store.directory());
+}
+
+Result<std::vector<KeyRecord>> load_locked(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return io_error("cannot read key directory", dir, errno);
+  std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* e = ::readdir(d)) {
+    if (is_key_file_name(e->d_name)) names.emplace_back(e->d_name);
+    errno = 0;
+  }
+  if (errno != 0) return io_error("cannot list key directory", dir, errno);
+
+  std::vector<KeyRecord> out;
+  out.reserve(names.size());
+  for (const auto& name : names) {
+    const std::string path = dir + "/" + name;
+    auto text = read_file(path);
+    if (!text) {
+      // Removed between listing and reading: not an error.
+      if (text.error().cause() == std::errc::no_such_file_or_directory) continue;
+      return std::move(text).error();
+    }
+    auto rec = parse_record(path, *text, name);
+    if (!rec) return std::move(rec).error();
+    out.push_back(std::move(*rec));
+  }
+  return out;
+}
+
+Error no_kid() { return Error(Errc::invalid_argument, "key record has no kid"); }
+
+}  // namespace
+
+Result<std::shared_ptr<FileKeyStore>> FileKeyStore::open(const std::string& dir) {
+  if (dir.empty()) return Error(Errc::invalid_argument, "key directory must not be empty");
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT) return io_error("cannot access key directory", dir, errno);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return io_error("cannot create key directory", dir, errno);
+    }
+    if (::stat(dir.c_str(), &st) != 0) return io_error("cannot access key directory", dir, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Error(Errc::io_error, "key directory '" + dir + "' is not a directory");
+  }
+  if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    return io_error("cannot use key directory", dir, errno);
+  }
+  return std::shared_ptr<FileKeyStore>(new FileKeyStore(dir));
+}
+
+Result<std::string> FileKeyStore::path_for(std::string_view kid) const {
+  if (kid.empty()) return no_kid();
+  auto hash = detail::sha256_hex(kid);
+  if (!hash) return std::move(hash).error();
+  return dir_ + "/" + std::string(kPrefix) + *hash + std::string(kSuffix);
+}
+
+Result<std::vector<KeyRecord>> FileKeyStore::load_all() {
+  try {
+    auto lock = DirLock::acquire(dir_, false);
+    if (!lock) return std::move(lock).error();
+    return load_locked(dir_);
+  } catch (const std::exception& e) {
+    return Error(Errc::internal, std::string("FileKeyStore::load_all: ") + e.what());
+  }
+}
+
+Result<void> FileKeyStore::save(const KeyRecord& record) {
+  if (record.kid().empty()) return no_kid();
+  try {
+    auto lock = DirLock::acquire(dir_, true);
+    if (!lock) return std::move(lock).error();
+    return write_records(*this, {record});
+  } catch (const std::exception& e) {
+    return Error(Errc::internal, std::string("FileKeyStore::save: ") + e.what());
+  }
+}
+
+Result<void> FileKeyStore::remove(std::string_view kid) {
+  try {
+    auto path = path_for(kid);
+    if (!path) return std::move(path).error();
+    auto lock = DirLock::acquire(dir_, true);
+    if (!lock) return std::move(lock).error();
+    if (::unlink(path->c_str()) != 0) {
+      if (errno == ENOENT) return ok();
+      return io_error("cannot remove key file", *path, errno);
+    }
+    return fsync_dir(dir_);
+  } catch (const std::exception& e) {
+    return Error(Errc::internal, std::string("FileKeyStore::remove: ") + e.what());
+  }
+}
+
+Result<void> FileKeyStore::save_if_active(std::string_view expected_active_kid,
+                                          const std::vector<KeyRecord>& records) {
+  for (const auto& r : records) {
+    if (r.kid().empty()) return no_kid();
+  }
+  try {
+    auto lock = DirLock::acquire(dir_, true);
+    if (!lock) return std::move(lock).error();
+    auto current = load_locked(dir_);
+    if (!current) return std::move(current).error();
+    bool any_active = false;
+    bool expected_is_active = false;
+    for (const auto& r : *current) {
+      if (r.state != KeyState::active) continue;
+      any_active = true;
+      if (r.kid() == expected_active_kid) expected_is_active = true;
+    }
+    const bool holds = expected_active_kid.empty() ? !any_active : expected_is_active;
+    if (!holds) {
+      return Error(Errc::store_conflict, "the active key is no longer '" +
+                                             std::string(expected_active_kid) + "'");
+    }
+    return write_records(*this, records);
+  } catch (const std::exception& e) {
+    return Error(Errc::internal, std::string("FileKeyStore::save_if_active: ") + e.what());
+  }
+}
+
+}  // namespace jwtkit
