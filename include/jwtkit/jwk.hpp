@@ -33,6 +33,13 @@ class JWTKIT_EXPORT JwkSet {
   /// Errors: malformed when the document itself is not a JWK Set.
   static Result<JwkSet> parse(std::string_view json, const JsonLimits& limits = {64 * 1024, 16});
   static Result<JwkSet> parse(const nlohmann::json& doc);
+  /// JSON text as a std::string or a literal: without these, both overloads above would match.
+  static Result<JwkSet> parse(const std::string& json, const JsonLimits& limits = {64 * 1024, 16}) {
+    return parse(std::string_view(json), limits);
+  }
+  static Result<JwkSet> parse(const char* json, const JsonLimits& limits = {64 * 1024, 16}) {
+    return parse(std::string_view(json), limits);
+  }
 
   const std::vector<Key>& keys() const noexcept { return keys_; }
   const std::vector<Skipped>& skipped() const noexcept { return skipped_; }

@@ -45,6 +45,9 @@ class JWTKIT_EXPORT Key {
   static Result<Key> from_jwk(const nlohmann::json& jwk);
   /// Same, from JSON text (parsed strictly: duplicate members are refused).
   static Result<Key> from_jwk(std::string_view jwk_json);
+  /// JSON text as a std::string or a literal: without these, both overloads above would match.
+  static Result<Key> from_jwk(const std::string& jwk_json) { return from_jwk(std::string_view(jwk_json)); }
+  static Result<Key> from_jwk(const char* jwk_json) { return from_jwk(std::string_view(jwk_json)); }
 
   /// An HMAC key from raw secret bytes (at least 32 bytes; HS384/HS512 need 48/64).
   static Result<Key> from_secret(std::string_view secret);
