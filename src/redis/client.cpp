@@ -110,6 +110,11 @@ Result<std::unique_ptr<Connection>> Connection::open(const RedisOptions& o) {
     }
     if (auto s = check_status_ok(*r, "SELECT"); !s) return std::move(s).error();
   }
+  if (!o.client_name.empty()) {
+    auto r = conn->send({"CLIENT", "SETNAME", o.client_name});
+    if (!r) return std::move(r).error();
+    if (auto s = check_status_ok(*r, "CLIENT SETNAME"); !s) return std::move(s).error();
+  }
   conn->used_ = false;  // the setup commands do not count: the connection is fresh
   return conn;
 }

@@ -255,6 +255,7 @@ Result<void> RedisOptions::validate() const {
   if (command_timeout.count() <= 0) return bad("command_timeout must be > 0");
   if (pool_wait_timeout.count() < 0) return bad("pool_wait_timeout must be >= 0");
   if (pool_size == 0) return bad("pool_size must be >= 1");
+  if (has_control_or_space(client_name)) return bad("client_name contains spaces or control characters");
   if (tls && !redis_tls_supported()) {
     return Error(Errc::invalid_argument,
                  "TLS (rediss://) is not supported by this build of jwtkit::redis: hiredis "

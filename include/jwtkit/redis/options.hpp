@@ -44,6 +44,9 @@ struct JWTKIT_REDIS_EXPORT RedisOptions {
 
   /// Prepended to every key, so several applications can share one Redis.
   std::string key_prefix = "jwtkit:";
+  /// When set, each connection names itself (CLIENT SETNAME), to be found in CLIENT LIST.
+  /// No spaces or newlines.
+  std::string client_name;
 
   /// Parses `redis://[user:password@]host[:port][/db]`, `rediss://...` or
   /// `unix:///path/to.sock[?db=N]`. User and password may be percent-encoded; an IPv6 host is
