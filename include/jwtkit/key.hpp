@@ -27,9 +27,10 @@ enum class PemFormat { pkcs8, spki, pkcs1, sec1 };
 /// (or an HMAC secret). Immutable; copies share the parsed key. Thread-safe.
 ///
 /// Loading checks the key: RSA moduli of 2048 to 16384 bits with an odd public exponent
-/// >= 3; EC points on their curve; private parts matching public parts; JWK members that
-/// agree with each other and with `kty`. A key that fails is refused with a message that
-/// says what is wrong (Errc::malformed, or Errc::key_mismatch for contradictions).
+/// >= 3 and without the ROCA fingerprint (CVE-2017-15361); EC points on their curve; private
+/// parts matching public parts; JWK members that agree with each other and with `kty`. A key
+/// that fails is refused with a message that says what is wrong (Errc::malformed, or
+/// Errc::key_mismatch for contradictions).
 class JWTKIT_EXPORT Key {
  public:
   /// A new random key for `alg`: RSA of `rsa_bits` (2048..16384) for RS*/PS*, the curve of
