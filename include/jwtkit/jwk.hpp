@@ -29,7 +29,8 @@ class JWTKIT_EXPORT JwkSet {
   explicit JwkSet(std::vector<Key> keys) : keys_(std::move(keys)) {}
 
   /// Parses `{"keys":[...]}`. Keys that cannot be used (unknown `kty`, missing or bad
-  /// members, too weak) are skipped, as RFC 7517 section 5 asks, and listed in `skipped()`.
+  /// members, too weak) are skipped, as RFC 7517 section 5 asks, and listed in `skipped()`;
+  /// so are all keys sharing a `kid` with another key of the set (ambiguous).
   /// Errors: malformed when the document itself is not a JWK Set.
   static Result<JwkSet> parse(std::string_view json, const JsonLimits& limits = {64 * 1024, 16});
   static Result<JwkSet> parse(const nlohmann::json& doc);
