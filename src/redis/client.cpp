@@ -205,8 +205,16 @@ Pool::~Pool() = default;
 Result<void> Pool::warm_up() {
   auto conn = acquire(std::chrono::steady_clock::now() + options_.pool_wait_timeout, true);
   if (!conn) return std::move(conn).error();
+  // PING also finds a server that wants a password none was given for (NOAUTH).
+  auto r = (*conn)->send({"PING"});
+  Result<void> result = ok();
+  if (!r) {
+    result = std::move(r).error();
+  } else if ((*r)->type != REDIS_REPLY_STATUS || reply_text(r->get()) != "PONG") {
+    result = unexpected_reply("PING", r->get());
+  }
   release(std::move(*conn));
-  return ok();
+  return result;
 }
 
 Result<std::unique_ptr<Connection>> Pool::acquire(std::chrono::steady_clock::time_point deadline,

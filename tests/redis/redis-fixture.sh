@@ -27,14 +27,15 @@ shift 2
 
 server="${JWTKIT_REDIS_SERVER:-$(command -v redis-server || true)}"
 
-# PING over bash's /dev/tcp (no redis-cli needed). Succeeds when the answer is +PONG.
+# PING over bash's /dev/tcp (no redis-cli needed). Succeeds when the server answers: +PONG,
+# or -NOAUTH from a server started with --requirepass.
 ping_port() {
   local port="$1" line=""
   exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
   printf 'PING\r\n' >&3
   IFS= read -r -t 2 line <&3 || true
   exec 3<&- 3>&-
-  [[ "$line" == "+PONG"* ]]
+  [[ "$line" == "+PONG"* || "$line" == "-NOAUTH"* ]]
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -63,7 +64,8 @@ do_stop() {
   rm -f "$dir/redis.pid"
 }
 
-# Starts on port $1 with the saved arguments; 0 when it answers PING.
+# Starts on port $1 with the saved arguments: 0 when it answers PING, 2 when the port was
+# taken (try another), 1 on any other failure.
 try_start() {
   local port="$1" sock="$2"
   local args=(--port "$port" --bind 127.0.0.1 --save '' --appendonly no
@@ -88,7 +90,7 @@ try_start() {
     fi
     if grep -q -E "Could not create server TCP|Failed listening|Address already in use" \
         "$dir/redis.log" 2>/dev/null; then
-      return 1
+      return 2
     fi
     sleep 0.05
   done
@@ -126,7 +128,9 @@ do_start() {
       port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
       port_in_use "$port" && continue
     fi
-    if try_start "$port" "$sock"; then
+    try_start "$port" "$sock"
+    local rc=$?
+    if [[ $rc -eq 0 ]]; then
       echo "$port" >"$dir/port"
       echo "redis://127.0.0.1:$port" >"$dir/url"
       echo "$sock" >"$dir/socket"
@@ -134,6 +138,7 @@ do_start() {
       return 0
     fi
     do_stop
+    [[ $rc -eq 2 ]] || break
     if [[ -n "$reuse_port" ]]; then
       # Restart on the same port: the old socket may linger briefly, keep trying.
       sleep 0.1
