@@ -224,7 +224,7 @@ void discard(const std::vector<Staged>& staged) {
 }
 
 /// Writes every record under a temporary name first, then renames them all into place, so a
-/// failed write changes nothing.
+/// failed write changes nothing: files replaced before a failed rename are put back.
 Result<void> write_records(const FileKeyStore& store, const std::vector<KeyRecord>& records) {
   std::vector<Staged> staged;
   for (const auto& r : records) {
@@ -245,13 +245,55 @@ Result<void> write_records(const FileKeyStore& store, const std::vector<KeyRecor
     }
     staged.push_back(std::move(*s));
   }
-  for (std::size_t i = 0; i < staged.size(); ++i) {
-    if (::rename(staged[i].temp.c_str(), staged[i].target.c_str()) != 0) {
+  if (staged.size() == 1) {  // a single rename is atomic by itself
+    if (::rename(staged[0].temp.c_str(), staged[0].target.c_str()) != 0) {
       const int err = errno;
-      discard(std::vector<Staged>(staged.begin() + static_cast<std::ptrdiff_t>(i), staged.end()));
-      return io_error("cannot rename into place", staged[i].target, err);
+      discard(staged);
+      return io_error("cannot rename into place", staged[0].target, err);
+    }
+    return fsync_dir(store.directory());
+  }
+
+  // Several files: keep a hard link to each file about to be replaced, to undo with.
+  std::vector<std::string> backups(staged.size());
+  auto drop_backups = [&] {
+    for (const auto& b : backups) {
+      if (!b.empty()) ::unlink(b.c_str());
+    }
+  };
+  for (std::size_t i = 0; i < staged.size(); ++i) {
+    auto suffix = detail::random_id();
+    if (!suffix) {
+      drop_backups();
+      discard(staged);
+      return std::move(suffix).error();
+    }
+    const std::string backup = store.directory() + "/.bak-" + *suffix;
+    if (::link(staged[i].target.c_str(), backup.c_str()) == 0) {
+      backups[i] = backup;
+    } else if (errno != ENOENT) {
+      const int err = errno;
+      drop_backups();
+      discard(staged);
+      return io_error("cannot keep a backup of", staged[i].target, err);
     }
   }
+  for (std::size_t i = 0; i < staged.size(); ++i) {
+    if (::rename(staged[i].temp.c_str(), staged[i].target.c_str()) == 0) continue;
+    const int err = errno;
+    for (std::size_t j = 0; j < i; ++j) {  // undo the renames already done
+      if (backups[j].empty()) {
+        ::unlink(staged[j].target.c_str());
+      } else {
+        ::rename(backups[j].c_str(), staged[j].target.c_str());
+        backups[j].clear();
+      }
+    }
+    drop_backups();
+    discard(std::vector<Staged>(staged.begin() + static_cast<std::ptrdiff_t>(i), staged.end()));
+    return io_error("cannot rename into place", staged[i].target, err);
+  }
+  drop_backups();
   return fsync_dir(store.directory());
 }
 

@@ -200,6 +200,33 @@ TEST_CASE("initialize reports a key store that cannot answer") {
   CHECK(value_of(rig.key_mem->load_all()).empty());  // nothing half-written
 }
 
+namespace {
+
+/// A key store where some other writer always wins the race.
+class AlwaysConflictingKeyStore final : public jwtkit::KeyStore {
+ public:
+  jwtkit::Result<std::vector<jwtkit::KeyRecord>> load_all() override {
+    return std::vector<jwtkit::KeyRecord>{};
+  }
+  jwtkit::Result<void> save(const jwtkit::KeyRecord&) override { return jwtkit::ok(); }
+  jwtkit::Result<void> remove(std::string_view) override { return jwtkit::ok(); }
+  jwtkit::Result<void> save_if_active(std::string_view,
+                                      const std::vector<jwtkit::KeyRecord>&) override {
+    ++attempts;
+    return jwtkit::Error(jwtkit::Errc::store_conflict, "someone else won");
+  }
+  int attempts = 0;
+};
+
+}  // namespace
+
+TEST_CASE("initialize gives up with store_conflict when the key store keeps changing") {
+  Rig rig;
+  auto store = std::make_shared<AlwaysConflictingKeyStore>();
+  CHECK(code(Engine::create(store, rig.revocations, rig.opts)) == "store_conflict");
+  CHECK(store->attempts > 1);  // it reloaded and retried before giving up
+}
+
 TEST_CASE("invalid private key format in the key store gives a clear error") {
   SECTION("a corrupt key file names the file") {
     jwtkit_test::TempDir tmp("engine-corrupt");

@@ -352,3 +352,42 @@ TEST_CASE("FileKeyStore: a failed write changes nothing") {
     CHECK(p.filename().string().rfind(".tmp-", 0) == std::string::npos);
   }
 }
+
+TEST_CASE("FileKeyStore: a write of several records that fails on one changes none") {
+  jwtkit_test::TempDir tmp("file-rollback");
+  auto store = jwtkit::FileKeyStore::open(tmp.str("keys"));
+  REQUIRE(status(store) == "ok");
+  auto a = es256_record();
+  REQUIRE(status((*store)->save(a)) == "ok");
+  const std::string a_path = *(*store)->path_for(a.kid());
+  const std::string a_before = read_text(a_path);
+
+  // b's file name is taken by a directory, so b cannot be written; a, listed first and
+  // writable, must not change either.
+  auto b = es256_record(KeyState::active);
+  const std::string b_path = *(*store)->path_for(b.kid());
+  fs::create_directories(fs::path(b_path) / "occupied");
+  auto a_retiring = a;
+  a_retiring.state = KeyState::retiring;
+  auto r = (*store)->save_if_active(a.kid(), {a_retiring, b});
+  REQUIRE(code(r) == "io_error");
+  CHECK_THAT(r.error().message(), jwtkit_test::contains(b_path));
+
+  CHECK(read_text(a_path) == a_before);  // a is back as it was
+  fs::remove_all(b_path);
+  auto loaded = (*store)->load_all();
+  REQUIRE(status(loaded) == "ok");
+  REQUIRE(loaded->size() == 1);
+  CHECK(loaded->front().state == KeyState::active);
+  for (const auto& p : files_in(tmp.path() / "keys")) {
+    const auto name = p.filename().string();
+    CHECK(name.rfind(".tmp-", 0) == std::string::npos);
+    CHECK(name.rfind(".bak-", 0) == std::string::npos);
+  }
+  // A new record whose rename fails leaves no file either.
+  fs::create_directories(fs::path(b_path) / "occupied");
+  auto c = es256_record(KeyState::next);
+  CHECK(code((*store)->save_if_active(a.kid(), {c, b})) == "io_error");
+  CHECK_FALSE(fs::exists(*(*store)->path_for(c.kid())));
+  CHECK(code((*store)->save(b)) == "io_error");
+}
