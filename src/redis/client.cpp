@@ -4,8 +4,11 @@
 
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstring>
+#include <pthread.h>
 #include <sys/time.h>
+#include <time.h>
 
 namespace jwtkit::redis_detail {
 namespace {
@@ -45,6 +48,45 @@ std::string sha1_hex(std::string_view data) {
   }
   return out;
 }
+
+// Keeps SIGPIPE from a write on a reset connection away from the process (whose default
+// action is to die): blocked in this thread for the duration of one hiredis call, and
+// consumed if the call raised it. Linux has no per-socket switch for it, and hiredis 0.14
+// does not pass MSG_NOSIGNAL.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() noexcept {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    blocked_ = pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
+  }
+  ~SigpipeBlock() {
+    if (!blocked_) return;
+    const int saved_errno = errno;
+    if (!was_pending_) {
+      sigset_t pending;
+      sigemptyset(&pending);
+      if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+        const timespec zero{0, 0};
+        while (sigtimedwait(&pipe_, nullptr, &zero) == -1 && errno == EINTR) {
+        }
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    errno = saved_errno;
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+  bool was_pending_ = false;
+  bool blocked_ = false;
+};
 
 std::string_view type_name(int type) {
   switch (type) {
@@ -154,6 +196,7 @@ Result<Reply> Connection::send(const Args& args) {
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
+  const SigpipeBlock no_sigpipe;
   errno = 0;
   void* raw = redisCommandArgv(ctx_.get(), static_cast<int>(argv.size()), argv.data(),
                                lens.data());
@@ -180,6 +223,7 @@ Result<std::vector<Reply>> Connection::pipeline(const std::vector<Args>& command
       return fail(args.empty() ? "command" : args[0], errno);
     }
   }
+  const SigpipeBlock no_sigpipe;  // redisGetReply writes the buffered commands
   std::vector<Reply> replies;
   replies.reserve(commands.size());
   for (const auto& args : commands) {

@@ -11,6 +11,11 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 using jwtkit::ManualClock;
 using jwtkit::RedisKeyStore;
 using jwtkit::RedisOptions;
@@ -239,4 +244,54 @@ TEST_CASE("Redis faults: a server that wants a password, given none or a wrong o
   auto right = RedisRevocationStore::open("redis://:R1ght-pass@" + authority);
   REQUIRE(status(right) == "ok");
   CHECK(status((*right)->ping()) == "ok");
+}
+
+TEST_CASE("Redis faults: writing to a connection the peer reset does not kill the process with "
+          "SIGPIPE") {
+  jwtkit_redis_test::fixture_server();  // skipped like the others without redis-server
+  // A fake server on loopback: answers the PING of open(), then resets the connection
+  // (SO_LINGER 0), so the store's next write hits a reset socket: EPIPE, and SIGPIPE unless
+  // the store keeps it from the process.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 8) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+  const int port = ntohs(addr.sin_port);
+
+  int peer = -1;
+  std::thread fake([&] {
+    peer = ::accept(listener, nullptr, nullptr);
+    if (peer < 0) return;
+    char buf[256];
+    if (::read(peer, buf, sizeof buf) > 0) {  // "*1\r\n$4\r\nPING\r\n"
+      static const char kPong[] = "+PONG\r\n";
+      if (::write(peer, kPong, sizeof kPong - 1) < 0) return;
+    }
+  });
+  auto clock = std::make_shared<ManualClock>();
+  RedisOptions o = fast_options("redis://127.0.0.1:" + std::to_string(port));
+  auto opened = RedisRevocationStore::open(o, clock);
+  fake.join();
+  REQUIRE(status(opened) == "ok");
+  REQUIRE(peer >= 0);
+  // FIN first (the client socket goes to CLOSE_WAIT), then RST: the state in which a
+  // client's next write raises SIGPIPE, as after an idle connection's keepalive probe meets a
+  // restarted server.
+  REQUIRE(::shutdown(peer, SHUT_WR) == 0);
+  linger reset{1, 0};
+  REQUIRE(::setsockopt(peer, SOL_SOCKET, SO_LINGER, &reset, sizeof reset) == 0);
+  ::close(peer);
+
+  // The pooled connection is reset: the call fails, and the process is still here.
+  auto r = (*opened)->revoke_token("after-reset", clock->now() + hours(1));
+  CHECK(code(r) == "store_unavailable");
+  auto again = (*opened)->is_token_revoked("after-reset");
+  CHECK(code(again) == "store_unavailable");
+  ::close(listener);
 }
