@@ -541,6 +541,7 @@ TEST_CASE("verify: a kid selects the key from a JWKS, an unknown kid is key_not_
   Run r = sb.run({"verify", "--jwks", jwks, "--alg", "ES256", "--now", now,
                   sign(sb, c, "ES256", kClaims)});
   require_error(r, 1, "key_not_found");
+  CHECK_THAT(r.err, contains("the keys given have kid \""));  // says what was there instead
 }
 
 TEST_CASE("verify and decode: malformed tokens give a clear error and never crash") {

@@ -249,6 +249,18 @@ int check_revocation(jwtkit::RevocationStore& store, const nlohmann::json& claim
   return kExitOk;
 }
 
+// key_not_found names the token's kid; saying which kids were given shows the mismatch
+// (a PEM key's kid is its thumbprint, which a token from elsewhere rarely names).
+Error with_kid_hint(const Error& e, const std::vector<Key>& keys) {
+  if (e.code() != Errc::key_not_found || keys.empty()) return e;
+  std::string kids;
+  for (std::size_t i = 0; i < keys.size() && i < 5; ++i) {
+    kids += (i == 0 ? "\"" : ", \"") + keys[i].kid() + "\"";
+  }
+  if (keys.size() > 5) kids += ", ...";
+  return Error(e.code(), e.message() + " (the keys given have kid " + kids + ")", e.cause());
+}
+
 int run_verify(const Args& args) {
   auto algs = parse_alg_list(args.all("alg"));
   if (!algs) {
@@ -325,12 +337,18 @@ int run_verify(const Args& args) {
 
   if (raw_jws) {
     auto jws = verifier->verify(*token);
-    if (!jws) return fail(kExitRejected, jws.error());
+    if (!jws) {
+      return fail(jws.error().code() == Errc::internal ? kExitFailure : kExitRejected,
+                  with_kid_hint(jws.error(), verifier->keys()));
+    }
     print(jws->payload());
     return kExitOk;
   }
   auto jwt = jwtkit::verify_jwt(*verifier, *token, policy, *now);
   if (!jwt) {
+    if (jwt.error().code() == Errc::key_not_found) {
+      return fail(kExitRejected, with_kid_hint(jwt.error(), verifier->keys()));
+    }
     return fail(jwt.error().code() == Errc::internal ? kExitFailure : kExitRejected, jwt.error());
   }
   if (store) {
