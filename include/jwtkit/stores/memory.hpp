@@ -6,6 +6,7 @@
 #include <jwtkit/key_store.hpp>
 #include <jwtkit/revocation_store.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
