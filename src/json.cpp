@@ -1,5 +1,6 @@
 #include <jwtkit/json.hpp>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -103,5 +104,38 @@ Result<nlohmann::json> parse_json_strict(std::string_view text, const JsonLimits
     return Error(Errc::malformed, std::string("invalid JSON: ") + e.what());
   }
 }
+
+namespace detail {
+
+LazyJson& LazyJson::operator=(const LazyJson& other) {
+  if (this != &other) {
+    text_ = other.text_;
+    delete dom_.exchange(nullptr);
+  }
+  return *this;
+}
+
+LazyJson& LazyJson::operator=(LazyJson&& other) noexcept {
+  if (this != &other) {
+    text_ = std::move(other.text_);
+    delete dom_.exchange(other.dom_.exchange(nullptr));
+  }
+  return *this;
+}
+
+LazyJson::~LazyJson() { delete dom_.load(); }
+
+const nlohmann::json& LazyJson::get() const {
+  if (const nlohmann::json* dom = dom_.load(std::memory_order_acquire)) return *dom;
+  auto fresh = std::make_unique<nlohmann::json>(
+      nlohmann::json::parse(text_, nullptr, /*allow_exceptions=*/false));
+  nlohmann::json* expected = nullptr;
+  if (dom_.compare_exchange_strong(expected, fresh.get(), std::memory_order_acq_rel)) {
+    return *fresh.release();
+  }
+  return *expected;  // another thread installed it first
+}
+
+}  // namespace detail
 
 }  // namespace jwtkit

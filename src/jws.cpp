@@ -2,6 +2,7 @@
 #include <jwtkit/json.hpp>
 #include <jwtkit/jws.hpp>
 
+#include "json_scan.hpp"
 #include "key_impl.hpp"
 #include "ossl.hpp"
 
@@ -15,7 +16,6 @@ namespace jwtkit {
 
 namespace {
 
-using detail::MdCtxPtr;
 using json = nlohmann::json;
 
 bool is_pss(Alg a) { return a == Alg::PS256 || a == Alg::PS384 || a == Alg::PS512; }
@@ -25,17 +25,16 @@ EVP_MAC* hmac() {
   return mac;
 }
 
+std::size_t hmac_index(Alg alg) { return alg == Alg::HS256 ? 0 : alg == Alg::HS384 ? 1 : 2; }
+
 Result<std::string> hmac_tag(const detail::KeyImpl& k, Alg alg, std::string_view data) {
-  detail::MacCtxPtr ctx(EVP_MAC_CTX_new(hmac()));
-  OSSL_PARAM params[2];
-  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                               const_cast<char*>(EVP_MD_get0_name(detail::digest_for(alg))), 0);
-  params[1] = OSSL_PARAM_construct_end();
+  const EVP_MAC_CTX* tmpl = k.hmac_templates[hmac_index(alg)].get();
+  if (tmpl == nullptr) return Error(Errc::key_mismatch, "HMAC secret too short for this algorithm");
+  // The template is keyed once; a duplicate per call is what keeps this thread-safe.
+  detail::MacCtxPtr ctx(EVP_MAC_CTX_dup(tmpl));
   std::string tag(EVP_MAX_MD_SIZE, '\0');
   std::size_t len = 0;
-  if (!ctx ||
-      EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(k.secret.data()), k.secret.size(), params) != 1 ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+  if (!ctx || EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
       EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(tag.data()), &len, tag.size()) != 1) {
     return detail::openssl_error(Errc::crypto_error, "HMAC failed");
   }
@@ -43,24 +42,88 @@ Result<std::string> hmac_tag(const detail::KeyImpl& k, Alg alg, std::string_view
   return tag;
 }
 
-// Sets up a digest-sign/verify context, with PSS parameters where the algorithm needs them.
-bool init_digest(EVP_MD_CTX* ctx, const detail::KeyImpl& k, Alg alg, bool sign) {
-  EVP_PKEY_CTX* pctx = nullptr;
-  const EVP_MD* md = detail::digest_for(alg);
-  int rc = sign ? EVP_DigestSignInit(ctx, &pctx, md, nullptr, k.pkey.get())
-                : EVP_DigestVerifyInit(ctx, &pctx, md, nullptr, k.pkey.get());
-  if (rc != 1) return false;
-  if (is_pss(alg)) {
-    // RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash.
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) != 1) {
-      return false;
-    }
-  } else if (key_type_for(alg) == KeyType::rsa) {
-    if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1) return false;
+// A signature context for (key, alg, sign?) set up with digest and padding, taken from the
+// key's pool and given back when done. Only a context whose last use succeeded goes back.
+class PooledSigCtx {
+ public:
+  PooledSigCtx(const detail::KeyImpl& k, Alg alg, bool sign)
+      : pool_(k.sig_ctx[(sign ? kAllAlgs.size() : 0) + static_cast<std::size_t>(alg)]) {
+    ctx_ = pool_.take();
+    if (ctx_ == nullptr) ctx_ = make(k, alg, sign);
   }
-  return true;
+  ~PooledSigCtx() {
+    if (ctx_ == nullptr) return;
+    if (reusable_) {
+      pool_.give(ctx_);
+    } else {
+      EVP_PKEY_CTX_free(ctx_);
+    }
+  }
+  PooledSigCtx(const PooledSigCtx&) = delete;
+  PooledSigCtx& operator=(const PooledSigCtx&) = delete;
+
+  EVP_PKEY_CTX* get() const noexcept { return ctx_; }
+  void reusable() noexcept { reusable_ = true; }
+
+ private:
+  static EVP_PKEY_CTX* make(const detail::KeyImpl& k, Alg alg, bool sign) {
+    EVP_PKEY_CTX* c = EVP_PKEY_CTX_new_from_pkey(nullptr, k.pkey.get(), nullptr);
+    if (c == nullptr) return nullptr;
+    const EVP_MD* md = detail::digest_for(alg);
+    bool ok = (sign ? EVP_PKEY_sign_init(c) : EVP_PKEY_verify_init(c)) == 1 &&
+              EVP_PKEY_CTX_set_signature_md(c, md) == 1;
+    if (ok && is_pss(alg)) {
+      // RFC 7518 3.5: MGF1 with the same hash, salt as long as the hash.
+      ok = EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PSS_PADDING) == 1 &&
+           EVP_PKEY_CTX_set_rsa_pss_saltlen(c, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+           EVP_PKEY_CTX_set_rsa_mgf1_md(c, md) == 1;
+    } else if (ok && key_type_for(alg) == KeyType::rsa) {
+      ok = EVP_PKEY_CTX_set_rsa_padding(c, RSA_PKCS1_PADDING) == 1;
+    }
+    if (!ok) {
+      EVP_PKEY_CTX_free(c);
+      return nullptr;
+    }
+    return c;
+  }
+
+  detail::PkeyCtxPool& pool_;
+  EVP_PKEY_CTX* ctx_ = nullptr;
+  bool reusable_ = false;
+};
+
+// The same for Ed25519, whose one-shot API needs a digest context initialised per call.
+class PooledEdCtx {
+ public:
+  PooledEdCtx(const detail::KeyImpl& k, bool sign) : pool_(k.ed_ctx[sign ? 1 : 0]) {
+    ctx_ = pool_.take();
+    if (ctx_ == nullptr) ctx_ = EVP_MD_CTX_new();
+    if (ctx_ != nullptr &&
+        (sign ? EVP_DigestSignInit(ctx_, nullptr, nullptr, nullptr, k.pkey.get())
+              : EVP_DigestVerifyInit(ctx_, nullptr, nullptr, nullptr, k.pkey.get())) != 1) {
+      EVP_MD_CTX_free(ctx_);
+      ctx_ = nullptr;
+    }
+  }
+  ~PooledEdCtx() {
+    if (ctx_ != nullptr) pool_.give(ctx_);
+  }
+  PooledEdCtx(const PooledEdCtx&) = delete;
+  PooledEdCtx& operator=(const PooledEdCtx&) = delete;
+  EVP_MD_CTX* get() const noexcept { return ctx_; }
+
+ private:
+  detail::MdCtxPool& pool_;
+  EVP_MD_CTX* ctx_ = nullptr;
+};
+
+struct Digest {
+  unsigned char bytes[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+};
+
+bool digest(Alg alg, std::string_view data, Digest& out) {
+  return EVP_Digest(data.data(), data.size(), out.bytes, &out.size, detail::digest_for(alg), nullptr) == 1;
 }
 
 using EcdsaSigPtr = detail::Handle<ECDSA_SIG, ECDSA_SIG_free>;
@@ -125,25 +188,56 @@ const auto* bytes_of(std::string_view s) { return reinterpret_cast<const unsigne
 
 }  // namespace
 
+namespace detail {
+
+Result<void> prepare_hmac(KeyImpl& k) {
+  const Alg algs[] = {Alg::HS256, Alg::HS384, Alg::HS512};
+  for (std::size_t i = 0; i < 3; ++i) {
+    if (k.secret.size() < digest_size(algs[i])) continue;  // too short: check_alg refuses it
+    MacCtxPtr ctx(EVP_MAC_CTX_new(hmac()));
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 const_cast<char*>(EVP_MD_get0_name(digest_for(algs[i]))), 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (!ctx || EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(k.secret.data()),
+                             k.secret.size(), params) != 1) {
+      return openssl_error(Errc::crypto_error, "cannot set up HMAC");
+    }
+    k.hmac_templates[i] = std::move(ctx);
+  }
+  return ok();
+}
+
+}  // namespace detail
+
 Result<std::string> create_signature(const Key& key, Alg alg, std::string_view signing_input) {
   if (auto ok = key.check_alg(alg); !ok) return ok.error();
   if (!key.can_sign()) return Error(Errc::key_mismatch, "a public key cannot sign");
   const detail::KeyImpl& k = key.impl();
   if (k.type == KeyType::oct) return hmac_tag(k, alg, signing_input);
 
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || !init_digest(ctx.get(), k, alg, true)) {
-    return detail::openssl_error(Errc::crypto_error, "cannot initialise signing");
+  std::string sig;
+  if (k.type == KeyType::ed25519) {
+    PooledEdCtx ctx(k, true);
+    std::size_t len = 64;
+    sig.resize(len);
+    if (ctx.get() == nullptr ||
+        EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, bytes_of(signing_input),
+                       signing_input.size()) != 1) {
+      return detail::openssl_error(Errc::crypto_error, "signing failed");
+    }
+    sig.resize(len);
+    return sig;
   }
-  std::size_t len = 0;
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, bytes_of(signing_input), signing_input.size()) != 1) {
+  Digest d;
+  PooledSigCtx ctx(k, alg, true);
+  std::size_t len = static_cast<std::size_t>(EVP_PKEY_get_size(k.pkey.get()));
+  sig.resize(len);
+  if (ctx.get() == nullptr || !digest(alg, signing_input, d) ||
+      EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, d.bytes, d.size) != 1) {
     return detail::openssl_error(Errc::crypto_error, "signing failed");
   }
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
-                     bytes_of(signing_input), signing_input.size()) != 1) {
-    return detail::openssl_error(Errc::crypto_error, "signing failed");
-  }
+  ctx.reusable();
   sig.resize(len);
   std::size_t width = detail::ec_field_bytes(k.type);
   if (width != 0) return der_to_raw(sig, width);
@@ -174,12 +268,21 @@ Result<void> verify_signature(const Key& key, Alg alg, std::string_view signing_
                signature.size() != static_cast<std::size_t>(EVP_PKEY_get_size(k.pkey.get()))) {
       return Error(Errc::bad_signature, "RSA signature length differs from the modulus length");
     }
-    MdCtxPtr ctx(EVP_MD_CTX_new());
-    if (!ctx || !init_digest(ctx.get(), k, alg, false)) {
-      return detail::openssl_error(Errc::crypto_error, "cannot initialise verification");
+    int rc = 0;
+    if (k.type == KeyType::ed25519) {
+      PooledEdCtx ctx(k, false);
+      if (ctx.get() == nullptr) return detail::openssl_error(Errc::crypto_error, "cannot initialise verification");
+      rc = EVP_DigestVerify(ctx.get(), bytes_of(signature), signature.size(), bytes_of(signing_input),
+                            signing_input.size());
+    } else {
+      Digest d;
+      PooledSigCtx ctx(k, alg, false);
+      if (ctx.get() == nullptr || !digest(alg, signing_input, d)) {
+        return detail::openssl_error(Errc::crypto_error, "cannot initialise verification");
+      }
+      rc = EVP_PKEY_verify(ctx.get(), bytes_of(signature), signature.size(), d.bytes, d.size);
+      if (rc == 1) ctx.reusable();
     }
-    int rc = EVP_DigestVerify(ctx.get(), bytes_of(signature), signature.size(),
-                              bytes_of(signing_input), signing_input.size());
     detail::clear_openssl_errors();
     if (rc != 1) return Error(Errc::bad_signature, "signature does not verify");
     return ok();
@@ -259,43 +362,54 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
 
     auto header_bytes = base64url::decode(h64);
     if (!header_bytes) return Error(Errc::malformed, "header: " + header_bytes.error().message());
-    auto header = parse_json_strict(*header_bytes, JsonLimits{opt.limits.max_token_bytes, opt.limits.max_json_depth});
-    if (!header) return Error(Errc::malformed, "header: " + header.error().message());
-    if (!header->is_object()) return Error(Errc::malformed, "header is not a JSON object");
+    detail::ScannedObject header;
+    if (auto r = detail::scan_object(*header_bytes, JsonLimits{opt.limits.max_token_bytes, opt.limits.max_json_depth},
+                                     header);
+        !r) {
+      return Error(Errc::malformed, "header: " + r.error().message());
+    }
+    using Kind = detail::ScannedValue::Kind;
 
-    auto alg_it = header->find("alg");
-    if (alg_it == header->end() || !alg_it->is_string()) {
+    const detail::ScannedValue* alg_v = header.find("alg");
+    if (alg_v == nullptr || alg_v->kind != Kind::string) {
       return Error(Errc::malformed, "header has no string \"alg\"");
     }
-    const std::string& alg_name = alg_it->get_ref<const std::string&>();
-    auto alg = parse_alg(alg_name);
-    if (!alg) return Error(Errc::unsupported_alg, "alg \"" + alg_name + "\" is not supported");
+    auto alg = parse_alg(alg_v->text);
+    if (!alg) return Error(Errc::unsupported_alg, "alg \"" + std::string(alg_v->text) + "\" is not supported");
     if (std::find(opt.allowed_algs.begin(), opt.allowed_algs.end(), *alg) == opt.allowed_algs.end()) {
-      return Error(Errc::alg_not_allowed, "alg " + alg_name + " is not on the allow-list");
+      return Error(Errc::alg_not_allowed, "alg " + std::string(alg_v->text) + " is not on the allow-list");
     }
 
-    if (auto crit = header->find("crit"); crit != header->end()) {
-      if (!crit->is_array() || crit->empty()) return Error(Errc::malformed, "\"crit\" must be a non-empty array");
-      for (const auto& name : *crit) {
-        if (!name.is_string()) return Error(Errc::malformed, "\"crit\" entries must be strings");
-        const auto& n = name.get_ref<const std::string&>();
-        if (is_registered_header(n)) return Error(Errc::malformed, "\"crit\" names registered header \"" + n + "\"");
-        if (std::find(opt.understood_crit.begin(), opt.understood_crit.end(), n) == opt.understood_crit.end()) {
-          return Error(Errc::malformed, "\"crit\" names \"" + n + "\", which this verifier does not understand");
+    if (const detail::ScannedValue* crit = header.find("crit")) {
+      if (crit->kind != Kind::array || crit->strings.empty()) {
+        return Error(Errc::malformed, "\"crit\" must be a non-empty array of strings");
+      }
+      if (!crit->all_strings) return Error(Errc::malformed, "\"crit\" entries must be strings");
+      for (std::string_view n : crit->strings) {
+        const std::string name(n);
+        if (is_registered_header(name)) return Error(Errc::malformed, "\"crit\" names registered header \"" + name + "\"");
+        if (std::find(opt.understood_crit.begin(), opt.understood_crit.end(), name) == opt.understood_crit.end()) {
+          return Error(Errc::malformed, "\"crit\" names \"" + name + "\", which this verifier does not understand");
         }
-        if (!header->contains(n)) return Error(Errc::malformed, "\"crit\" names \"" + n + "\", which the header lacks");
+        if (!header.contains(n)) return Error(Errc::malformed, "\"crit\" names \"" + name + "\", which the header lacks");
       }
     }
-    if (auto b64 = header->find("b64"); b64 != header->end() && *b64 != true) {
+    if (const detail::ScannedValue* b64 = header.find("b64");
+        b64 != nullptr && !(b64->kind == Kind::boolean && b64->boolean)) {
       return Error(Errc::malformed, "unencoded payloads (RFC 7797 b64=false) are not supported");
     }
 
-    std::string kid;
+    std::string_view kid;
     bool has_kid = false;
-    if (auto it = header->find("kid"); it != header->end()) {
-      if (!it->is_string()) return Error(Errc::malformed, "\"kid\" must be a string");
-      kid = it->get<std::string>();
+    if (const detail::ScannedValue* k = header.find("kid")) {
+      if (k->kind != Kind::string) return Error(Errc::malformed, "\"kid\" must be a string");
+      kid = k->text;
       has_kid = true;
+    }
+    std::string typ;
+    if (const detail::ScannedValue* t = header.find("typ")) {
+      if (t->kind != Kind::string) return Error(Errc::malformed, "\"typ\" must be a string");
+      typ = std::string(t->text);
     }
 
     auto payload = base64url::decode(p64);
@@ -314,13 +428,13 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
       }
       tried_signature = true;
       if (verify_signature(key, *alg, signing_input, *signature)) {
-        return VerifiedJws(std::move(*header), std::move(*payload), *alg, key.kid());
+        return VerifiedJws(std::move(*header_bytes), std::move(*payload), *alg, key.kid(), std::move(typ));
       }
     }
     if (tried_signature) return Error(Errc::bad_signature, "signature does not verify");
     if (mismatch) return *mismatch;
     return Error(Errc::key_not_found,
-                 has_kid ? "no key with kid \"" + kid + "\"" : std::string("no keys configured"));
+                 has_kid ? "no key with kid \"" + std::string(kid) + "\"" : std::string("no keys configured"));
   } catch (const std::bad_alloc&) {
     return Error(Errc::internal, "out of memory");
   } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 #include <jwtkit/jwt.hpp>
 
+#include "json_scan.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -25,20 +27,141 @@ std::string_view strip_application(std::string_view t) {
   return t;
 }
 
-// A NumericDate member, if present. Errors: malformed when it is not a finite number.
-Result<std::optional<double>> numeric_date(const json& claims, const char* name) {
-  auto it = claims.find(name);
-  if (it == claims.end()) return std::optional<double>();
-  if (!it->is_number() || !std::isfinite(it->get<double>())) {
-    return Error(Errc::malformed, std::string("claim \"") + name + "\" must be a number");
+enum class Has { absent, yes, wrong_type };
+
+// The claims as the checks see them, read from the scanner's output (the verify path) or
+// from a DOM (validate_claims). One set of rules serves both.
+struct ScanSource {
+  const detail::ScannedObject& obj;
+  using Kind = detail::ScannedValue::Kind;
+
+  Has str(std::string_view name, std::string_view& out) const {
+    const auto* v = obj.find(name);
+    if (v == nullptr) return Has::absent;
+    if (v->kind != Kind::string) return Has::wrong_type;
+    out = v->text;
+    return Has::yes;
   }
-  return std::optional<double>(it->get<double>());
+  Has num(std::string_view name, double& out) const {
+    const auto* v = obj.find(name);
+    if (v == nullptr) return Has::absent;
+    if (v->kind != Kind::number || !std::isfinite(v->number)) return Has::wrong_type;
+    out = v->number;
+    return Has::yes;
+  }
+  Has strings(std::string_view name, std::vector<std::string_view>& out) const {
+    const auto* v = obj.find(name);
+    if (v == nullptr) return Has::absent;
+    if (v->kind == Kind::string) {
+      out.assign(1, v->text);
+      return Has::yes;
+    }
+    if (v->kind != Kind::array || !v->all_strings) return Has::wrong_type;
+    out = v->strings;
+    return Has::yes;
+  }
+  bool contains(std::string_view name) const { return obj.contains(name); }
+};
+
+struct DomSource {
+  const json& obj;
+
+  Has str(std::string_view name, std::string_view& out) const {
+    auto it = obj.find(name);
+    if (it == obj.end()) return Has::absent;
+    if (!it->is_string()) return Has::wrong_type;
+    out = it->get_ref<const std::string&>();
+    return Has::yes;
+  }
+  Has num(std::string_view name, double& out) const {
+    auto it = obj.find(name);
+    if (it == obj.end()) return Has::absent;
+    if (!it->is_number() || !std::isfinite(it->get<double>())) return Has::wrong_type;
+    out = it->get<double>();
+    return Has::yes;
+  }
+  Has strings(std::string_view name, std::vector<std::string_view>& out) const {
+    auto it = obj.find(name);
+    if (it == obj.end()) return Has::absent;
+    if (it->is_string()) {
+      out.assign(1, it->get_ref<const std::string&>());
+      return Has::yes;
+    }
+    if (!it->is_array()) return Has::wrong_type;
+    out.clear();
+    for (const auto& a : *it) {
+      if (!a.is_string()) return Has::wrong_type;
+      out.push_back(a.get_ref<const std::string&>());
+    }
+    return Has::yes;
+  }
+  bool contains(std::string_view name) const { return obj.find(name) != obj.end(); }
+};
+
+Error wrong_type(const char* name, const char* what) {
+  return Error(Errc::malformed, std::string("claim \"") + name + "\" must be " + what);
 }
 
-Result<void> string_claim(const json& claims, const char* name) {
-  auto it = claims.find(name);
-  if (it != claims.end() && !it->is_string()) {
-    return Error(Errc::malformed, std::string("claim \"") + name + "\" must be a string");
+TimePoint to_time(double seconds) { return from_unix(static_cast<std::int64_t>(std::floor(seconds))); }
+
+// Checks the claims and, when `out` is given, records the registered ones.
+template <class Source>
+Result<void> check_claims(const Source& src, const ClaimsPolicy& policy, TimePoint now,
+                          RegisteredClaims* out) {
+  if (policy.leeway.count() < 0 || policy.leeway > kMaxLeeway) {
+    return Error(Errc::invalid_argument, "leeway must be between 0 and 600 seconds");
+  }
+  std::string_view iss, sub, jti, sid;
+  const std::pair<const char*, std::string_view*> strings[] = {
+      {"iss", &iss}, {"sub", &sub}, {"jti", &jti}, {"sid", &sid}};
+  Has has_str[4];
+  for (int i = 0; i < 4; ++i) {
+    has_str[i] = src.str(strings[i].first, *strings[i].second);
+    if (has_str[i] == Has::wrong_type) return wrong_type(strings[i].first, "a string");
+  }
+  double exp = 0, nbf = 0, iat = 0;
+  const Has has_exp = src.num("exp", exp);
+  const Has has_nbf = src.num("nbf", nbf);
+  const Has has_iat = src.num("iat", iat);
+  if (has_exp == Has::wrong_type) return wrong_type("exp", "a number");
+  if (has_nbf == Has::wrong_type) return wrong_type("nbf", "a number");
+  if (has_iat == Has::wrong_type) return wrong_type("iat", "a number");
+  std::vector<std::string_view> aud;
+  const Has has_aud = src.strings("aud", aud);
+  if (has_aud == Has::wrong_type) return wrong_type("aud", "a string or an array of strings");
+
+  for (const auto& name : policy.required_claims) {
+    if (!src.contains(name)) return Error(Errc::missing_claim, "required claim \"" + name + "\" is missing");
+  }
+
+  const double t = static_cast<double>(to_unix(now));
+  const double leeway = static_cast<double>(policy.leeway.count());
+  if (has_exp == Has::absent && policy.require_exp) return Error(Errc::missing_claim, "claim \"exp\" is missing");
+  if (has_exp == Has::yes && t >= exp + leeway) return Error(Errc::expired, "token expired");
+  if (has_nbf == Has::yes && t + leeway < nbf) return Error(Errc::not_yet_valid, "token not valid yet (nbf)");
+  if (has_iat == Has::yes && t + leeway < iat) return Error(Errc::not_yet_valid, "token issued in the future (iat)");
+
+  if (policy.issuer) {
+    if (has_str[0] == Has::absent) return Error(Errc::bad_issuer, "token has no issuer");
+    if (iss != *policy.issuer) return Error(Errc::bad_issuer, "unexpected issuer");
+  }
+  if (!policy.audiences.empty()) {
+    if (has_aud == Has::absent) return Error(Errc::bad_audience, "token has no audience");
+    bool match = std::any_of(aud.begin(), aud.end(), [&](std::string_view a) {
+      return std::find(policy.audiences.begin(), policy.audiences.end(), a) != policy.audiences.end();
+    });
+    if (!match) return Error(Errc::bad_audience, "token is not meant for this audience");
+  }
+
+  if (out != nullptr) {
+    std::optional<std::string>* fields[] = {&out->issuer, &out->subject, &out->jwt_id, &out->session_id};
+    for (int i = 0; i < 4; ++i) {
+      if (has_str[i] == Has::yes) fields[i]->emplace(*strings[i].second);
+    }
+    out->audience.assign(aud.begin(), aud.end());
+    if (has_exp == Has::yes) out->expires_at = to_time(exp);
+    if (has_nbf == Has::yes) out->not_before = to_time(nbf);
+    if (has_iat == Has::yes) out->issued_at = to_time(iat);
   }
   return ok();
 }
@@ -52,53 +175,8 @@ bool type_matches(std::string_view actual, std::string_view expected) noexcept {
 Result<void> validate_claims(const nlohmann::json& claims, const ClaimsPolicy& policy,
                              TimePoint now) noexcept {
   try {
-    if (policy.leeway.count() < 0 || policy.leeway > kMaxLeeway) {
-      return Error(Errc::invalid_argument, "leeway must be between 0 and 600 seconds");
-    }
     if (!claims.is_object()) return Error(Errc::malformed, "JWT claims must be a JSON object");
-    for (const char* name : {"iss", "sub", "jti"}) {
-      if (auto r = string_claim(claims, name); !r) return r;
-    }
-    auto exp = numeric_date(claims, "exp");
-    if (!exp) return exp.error();
-    auto nbf = numeric_date(claims, "nbf");
-    if (!nbf) return nbf.error();
-    auto iat = numeric_date(claims, "iat");
-    if (!iat) return iat.error();
-
-    const auto aud = claims.find("aud");
-    if (aud != claims.end()) {
-      bool good = aud->is_string() ||
-                  (aud->is_array() && std::all_of(aud->begin(), aud->end(), [](const json& a) { return a.is_string(); }));
-      if (!good) return Error(Errc::malformed, "claim \"aud\" must be a string or an array of strings");
-    }
-
-    for (const auto& name : policy.required_claims) {
-      if (!claims.contains(name)) return Error(Errc::missing_claim, "required claim \"" + name + "\" is missing");
-    }
-
-    const double t = static_cast<double>(to_unix(now));
-    const double leeway = static_cast<double>(policy.leeway.count());
-    if (!*exp && policy.require_exp) return Error(Errc::missing_claim, "claim \"exp\" is missing");
-    if (*exp && t >= **exp + leeway) return Error(Errc::expired, "token expired");
-    if (*nbf && t + leeway < **nbf) return Error(Errc::not_yet_valid, "token not valid yet (nbf)");
-    if (*iat && t + leeway < **iat) return Error(Errc::not_yet_valid, "token issued in the future (iat)");
-
-    if (policy.issuer) {
-      auto iss = claims.find("iss");
-      if (iss == claims.end()) return Error(Errc::bad_issuer, "token has no issuer");
-      if (*iss != *policy.issuer) return Error(Errc::bad_issuer, "unexpected issuer");
-    }
-    if (!policy.audiences.empty()) {
-      if (aud == claims.end()) return Error(Errc::bad_audience, "token has no audience");
-      auto wanted = [&](const json& a) {
-        return std::find(policy.audiences.begin(), policy.audiences.end(), a.get_ref<const std::string&>()) !=
-               policy.audiences.end();
-      };
-      bool match = aud->is_string() ? wanted(*aud) : std::any_of(aud->begin(), aud->end(), wanted);
-      if (!match) return Error(Errc::bad_audience, "token is not meant for this audience");
-    }
-    return ok();
+    return check_claims(DomSource{claims}, policy, now, nullptr);
   } catch (const std::exception& e) {
     return Error(Errc::internal, std::string("unexpected: ") + e.what());
   }
@@ -110,19 +188,25 @@ Result<Jwt> verify_jwt(const JwsVerifier& verifier, std::string_view token, cons
     auto jws = verifier.verify(token);
     if (!jws) return jws.error();
     if (policy.type) {
-      auto typ = jws->header().find("typ");
-      if (typ == jws->header().end() || !typ->is_string()) {
+      if (jws->type().empty()) {
         return Error(Errc::bad_type, "token has no \"typ\" header; expected \"" + *policy.type + "\"");
       }
-      if (!type_matches(typ->get_ref<const std::string&>(), *policy.type)) {
-        return Error(Errc::bad_type, "token type \"" + typ->get<std::string>() + "\" is not \"" + *policy.type + "\"");
+      if (!type_matches(jws->type(), *policy.type)) {
+        return Error(Errc::bad_type, "token type \"" + jws->type() + "\" is not \"" + *policy.type + "\"");
       }
     }
     const auto& limits = verifier.options().limits;
-    auto claims = parse_json_strict(jws->payload(), JsonLimits{limits.max_token_bytes, limits.max_json_depth});
-    if (!claims) return Error(Errc::malformed, "payload: " + claims.error().message());
-    if (auto r = validate_claims(*claims, policy, now); !r) return r.error();
-    return Jwt(jws->header(), std::move(*claims), jws->alg(), jws->kid());
+    detail::ScannedObject scanned;
+    if (auto r = detail::scan_object(jws->payload(), JsonLimits{limits.max_token_bytes, limits.max_json_depth},
+                                     scanned);
+        !r) {
+      return Error(Errc::malformed, "payload: " + r.error().message());
+    }
+    RegisteredClaims registered;
+    if (auto r = check_claims(ScanSource{scanned}, policy, now, &registered); !r) return r.error();
+    VerifiedJws& v = *jws;
+    return Jwt(detail::LazyJson(v.header_json()), detail::LazyJson(v.payload()), std::move(registered),
+               v.alg(), v.kid(), v.type());
   } catch (const std::exception& e) {
     return Error(Errc::internal, std::string("unexpected: ") + e.what());
   }

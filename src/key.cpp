@@ -33,6 +33,9 @@ KeyImpl::KeyImpl(const KeyImpl& o)
     EVP_PKEY_up_ref(o.pkey.get());
     pkey.reset(o.pkey.get());
   }
+  for (std::size_t i = 0; i < hmac_templates.size(); ++i) {
+    if (o.hmac_templates[i]) hmac_templates[i].reset(EVP_MAC_CTX_dup(o.hmac_templates[i].get()));
+  }
 }
 
 std::size_t ec_field_bytes(KeyType type) noexcept {
@@ -259,6 +262,7 @@ Result<Key> Key::from_secret(std::string_view secret) {
   impl->secret.assign(secret.data(), secret.size());
   impl->has_private = true;
   impl->bits = secret.size() * 8;
+  if (auto r = detail::prepare_hmac(*impl); !r) return r.error();
   return finish(std::move(impl));
 }
 

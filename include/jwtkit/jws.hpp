@@ -52,24 +52,31 @@ struct JwsVerifierOptions {
   std::vector<std::string> understood_crit;
 };
 
-/// A JWS whose signature verified. Only JwsVerifier creates one.
+/// A JWS whose signature verified. Only JwsVerifier creates one. Thread-safe to read.
 class JWTKIT_EXPORT VerifiedJws {
  public:
-  const nlohmann::json& header() const noexcept { return header_; }
+  /// The protected header as a JSON object (built on first use).
+  const nlohmann::json& header() const { return header_.get(); }
+  /// The protected header's JSON text, as signed.
+  const std::string& header_json() const noexcept { return header_.text(); }
   /// The payload bytes, as signed.
   const std::string& payload() const noexcept { return payload_; }
   Alg alg() const noexcept { return alg_; }
   /// kid of the key that verified the signature (may be empty).
   const std::string& kid() const noexcept { return kid_; }
+  /// The `typ` header, empty when the header has none.
+  const std::string& type() const noexcept { return typ_; }
 
  private:
   friend class JwsVerifier;
-  VerifiedJws(nlohmann::json header, std::string payload, Alg alg, std::string kid)
-      : header_(std::move(header)), payload_(std::move(payload)), alg_(alg), kid_(std::move(kid)) {}
-  nlohmann::json header_;
+  VerifiedJws(std::string header_json, std::string payload, Alg alg, std::string kid, std::string typ)
+      : header_(std::move(header_json)), payload_(std::move(payload)), alg_(alg), kid_(std::move(kid)),
+        typ_(std::move(typ)) {}
+  detail::LazyJson header_;
   std::string payload_;
   Alg alg_;
   std::string kid_;
+  std::string typ_;
 };
 
 /// Verifies compact JWS against a fixed set of keys and an algorithm allow-list.

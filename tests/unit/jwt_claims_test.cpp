@@ -170,7 +170,9 @@ TEST_CASE("verify_jwt checks the typ header") {
   CHECK(code(jwtkit::verify_jwt(*verifier, token({{"typ", "JWT"}}), p, kNowTp)) == "bad_type");
   CHECK(code(jwtkit::verify_jwt(*verifier, token({{"typ", "rt+jwt"}}), p, kNowTp)) == "bad_type");
   CHECK(code(jwtkit::verify_jwt(*verifier, token(json::object()), p, kNowTp)) == "bad_type");
-  CHECK(code(jwtkit::verify_jwt(*verifier, token({{"typ", 1}}), p, kNowTp)) == "bad_type");
+  // typ is a string (RFC 7515 4.1.9): any other JSON type makes the header malformed.
+  CHECK(code(jwtkit::verify_jwt(*verifier, token({{"typ", 1}}), p, kNowTp)) == "malformed");
+  CHECK(code(jwtkit::verify_jwt(*verifier, token({{"typ", 1}}), no_leeway(), kNowTp)) == "malformed");
   CHECK(jwtkit::type_matches("application/JWT", "jwt"));
   CHECK_FALSE(jwtkit::type_matches("jwt2", "jwt"));
   // Without an expected type, typ is not looked at.
