@@ -5,7 +5,7 @@
 //    same Engine over MemoryRevocationStore.
 // Run it against a throwaway server: it writes keys under the "jwtkit-measure:" prefix.
 //
-//   redis_measure <redis-url> [revocations=10000] [verifications=20000]
+//   redis_measure <redis-url> [revocations=10000] [verifications=20000] [key-prefix]
 #include <jwtkit/engine.hpp>
 #include <jwtkit/redis/redis.hpp>
 #include <jwtkit/stores/memory.hpp>
@@ -130,13 +130,13 @@ Rate measure(int threads, int per_thread, F f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) die("usage: redis_measure <redis-url> [revocations] [verifications]");
+  if (argc < 2) die("usage: redis_measure <redis-url> [revocations] [verifications] [key-prefix]");
   const int revocations = argc > 2 ? std::atoi(argv[2]) : 10000;
   const int verifications = argc > 3 ? std::atoi(argv[3]) : 20000;
   if (revocations <= 0 || verifications <= 0) die("counts must be > 0");
 
   auto options = must(jwtkit::RedisOptions::from_url(argv[1]), "URL");
-  options.key_prefix = "jwtkit-measure:";
+  options.key_prefix = argc > 4 ? argv[4] : "jwtkit-measure:";
   options.pool_size = 4;
   auto clock = std::make_shared<jwtkit::SystemClock>();
   auto store = must(jwtkit::RedisRevocationStore::open(options, clock), "open");

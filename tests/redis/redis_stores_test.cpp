@@ -228,6 +228,30 @@ TEST_CASE("Redis data model: key records are JSON in one hash, corrupt ones are 
   CHECK(code(r) == "malformed");
 }
 
+TEST_CASE("Redis data model: cleanup leaves a key store that shares the prefix alone") {
+  Admin admin(fixture_server());
+  auto clock = std::make_shared<ManualClock>();
+  const auto o = options_for(fixture_server().url);
+  auto revocations = open_revocations(o, clock);
+  auto keys = open_keys(o);
+  auto key = jwtkit::Key::generate(jwtkit::Alg::EdDSA);
+  REQUIRE(status(key) == "ok");
+  REQUIRE(status(keys->save(jwtkit::KeyRecord{*key, jwtkit::Alg::EdDSA, jwtkit::KeyState::active,
+                                              clock->now(), std::nullopt, std::nullopt})) ==
+          "ok");
+  REQUIRE(status(revocations->revoke_token("short", clock->now() + seconds(5))) == "ok");
+  admin.run({"SET", o.key_prefix + "app-owned", "100"});  // looks like an expiry, is not ours
+  clock->advance(hours(1));
+  auto removed = revocations->cleanup();
+  REQUIRE(status(removed) == "ok");
+  CHECK(*removed == 1);
+  CHECK(admin.integer({"EXISTS", o.key_prefix + "jti:short"}) == 0);
+  CHECK(admin.run({"GET", o.key_prefix + "app-owned"}) == "100");
+  auto loaded = keys->load_all();
+  REQUIRE(status(loaded) == "ok");
+  CHECK(loaded->size() == 1);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Connection options
 
