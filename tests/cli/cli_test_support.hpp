@@ -12,6 +12,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -108,8 +109,12 @@ class Sandbox {
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> env_strings = child_environment();
+    std::vector<char*> envp;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
     pid_t pid = 0;
-    int rc = posix_spawn(&pid, JWTKIT_CLI_PATH, &actions, nullptr, argv.data(), environ);
+    int rc = posix_spawn(&pid, JWTKIT_CLI_PATH, &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw std::runtime_error(std::string("posix_spawn: ") + std::strerror(rc));
     int status = 0;
@@ -131,6 +136,10 @@ class Sandbox {
     return r.out;
   }
 
+  /// Environment variables the tool reads: unset for the child unless set here, so a
+  /// developer's own settings cannot change a test's outcome.
+  std::map<std::string, std::string> env{};
+
   static std::string join(const std::vector<std::string>& args) {
     std::string s;
     for (const auto& a : args) s += (s.empty() ? "" : " ") + a;
@@ -138,6 +147,20 @@ class Sandbox {
   }
 
  private:
+  std::vector<std::string> child_environment() const {
+    static const char* const kToolVariables[] = {"JWTKIT_ISSUER", "JWTKIT_AUDIENCE"};
+    std::vector<std::string> out;
+    for (char** e = environ; *e != nullptr; ++e) {
+      std::string entry(*e);
+      std::string name = entry.substr(0, entry.find('='));
+      bool drop = env.count(name) > 0;
+      for (const char* v : kToolVariables) drop = drop || name == v;
+      if (!drop) out.push_back(entry);
+    }
+    for (const auto& [name, value] : env) out.push_back(name + "=" + value);
+    return out;
+  }
+
   fs::path dir_;
 };
 

@@ -130,7 +130,13 @@ Result<std::vector<Key>> publishable_keys(const std::string& dir, jwtkit::TimePo
     if (record.state == jwtkit::KeyState::retired) continue;
     if (record.verify_until && *record.verify_until <= now) continue;
     if (record.key.is_symmetric()) continue;  // an HMAC secret is never published
-    keys.push_back(record.key);
+    // Published with its algorithm, as the engine's own JWKS does.
+    auto restricted = record.key.with_alg(record.alg);
+    if (!restricted) {
+      return Error(restricted.error().code(), "stored key '" + record.kid() + "': " +
+                                                  restricted.error().message());
+    }
+    keys.push_back(*restricted);
   }
   return keys;
 }
