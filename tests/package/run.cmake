@@ -1,7 +1,8 @@
 # Driver for the packaging tests (cmake -P). Each STEP is one ctest test:
 #
 #   install          configure, build (-j2) and install jwtkit itself into WORK/prefix
-#   find_package     build + run tests/package/find_package against WORK/prefix
+#   find_package     build + run tests/package/find_package against WORK/prefix (or, with
+#                    BUILD_TREE, against the build tree of that install: export(EXPORT))
 #   add_subdirectory build + run tests/package/add_subdirectory (jwtkit built in-tree)
 #   pkgconfig        compile consumer.cpp with `pkg-config --cflags --libs <module>`, run it
 #   symbols          nm -DC --defined-only on the installed shared libraries: jwtkit API only
@@ -89,8 +90,13 @@ elseif(STEP STREQUAL "find_package")
   if(NOT EXISTS "${prefix}/lib/cmake/jwtkit/jwtkit-redis-targets.cmake")
     set(redis_arg -DCONSUMER_WITH_REDIS=OFF)
   endif()
+  set(search "${prefix}")
+  if(BUILD_TREE)
+    # The build-tree package that export(EXPORT) writes: jwtkit-config.cmake at its top.
+    set(search "${prefix_work}/build")
+  endif()
   configure_project("${JWTKIT_PKG_SOURCE_DIR}/tests/package/find_package" "${WORK}/consumer"
-    "-DCMAKE_PREFIX_PATH=${prefix}" ${redis_arg}
+    "-DCMAKE_PREFIX_PATH=${search}" ${redis_arg}
     "-DCONSUMER_EXPECTED_VERSION=${JWTKIT_PKG_VERSION}")
   message(STATUS "${last_output}")
   build_project("${WORK}/consumer")
