@@ -19,55 +19,63 @@ constexpr auto kTable = make_table();
 }  // namespace
 
 std::string encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 4 + 2) / 3);
-  std::size_t i = 0;
-  auto at = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[k])); };
-  for (; i + 3 <= bytes.size(); i += 3) {
-    std::uint32_t v = (at(i) << 16) | (at(i + 1) << 8) | at(i + 2);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
+  const std::size_t full = bytes.size() / 3 * 3;
+  const std::size_t rest = bytes.size() - full;
+  std::string out(full / 3 * 4 + (rest == 0 ? 0 : rest + 1), '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  char* o = out.data();
+  for (std::size_t i = 0; i < full; i += 3) {
+    const std::uint32_t v = (static_cast<std::uint32_t>(in[i]) << 16) | (static_cast<std::uint32_t>(in[i + 1]) << 8) | in[i + 2];
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = kAlphabet[v & 63];
   }
-  std::size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    std::uint32_t v = at(i) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-  } else if (rest == 2) {
-    std::uint32_t v = (at(i) << 16) | (at(i + 1) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
+  if (rest != 0) {
+    std::uint32_t v = static_cast<std::uint32_t>(in[full]) << 16;
+    if (rest == 2) v |= static_cast<std::uint32_t>(in[full + 1]) << 8;
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    if (rest == 2) *o++ = kAlphabet[(v >> 6) & 63];
   }
   return out;
 }
 
 Result<std::string> decode(std::string_view text) {
-  if (text.size() % 4 == 1) {
-    return Error(Errc::malformed, "base64url: impossible length (1 mod 4)");
-  }
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    std::int8_t v = kTable[static_cast<unsigned char>(c)];
-    if (v < 0) {
-      if (c == '=') return Error(Errc::malformed, "base64url: padding is not allowed");
-      return Error(Errc::malformed, "base64url: character outside the alphabet");
+  const std::size_t rest = text.size() % 4;
+  if (rest == 1) return Error(Errc::malformed, "base64url: impossible length (1 mod 4)");
+  const std::size_t full = text.size() - rest;
+  std::string out(full / 4 * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  auto bad = [&](std::size_t at) -> Error {
+    if (text[at] == '=') return Error(Errc::malformed, "base64url: padding is not allowed");
+    return Error(Errc::malformed, "base64url: character outside the alphabet");
+  };
+  std::size_t i = 0;
+  for (; i < full; i += 4) {
+    const int a = kTable[in[i]], b = kTable[in[i + 1]], c = kTable[in[i + 2]], d = kTable[in[i + 3]];
+    if ((a | b | c | d) < 0) {
+      for (std::size_t k = i;; ++k) if (kTable[in[k]] < 0) return bad(k);
     }
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
+    const std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
+                            (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
+    *o++ = static_cast<unsigned char>(v >> 16);
+    *o++ = static_cast<unsigned char>(v >> 8);
+    *o++ = static_cast<unsigned char>(v);
   }
-  // Leftover bits (2 or 4) must be zero, or two strings would decode to the same bytes.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    return Error(Errc::malformed, "base64url: non-zero trailing bits");
+  if (rest != 0) {
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < rest; ++k) {
+      const int x = kTable[in[i + k]];
+      if (x < 0) return bad(i + k);
+      v |= static_cast<std::uint32_t>(x) << (18 - 6 * k);
+    }
+    // Leftover bits must be zero, or two strings would decode to the same bytes.
+    const std::uint32_t unused = rest == 2 ? 0xFFFFu : 0xFFu;
+    if ((v & unused) != 0) return Error(Errc::malformed, "base64url: non-zero trailing bits");
+    *o++ = static_cast<unsigned char>(v >> 16);
+    if (rest == 3) *o++ = static_cast<unsigned char>(v >> 8);
   }
   return out;
 }

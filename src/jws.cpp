@@ -358,7 +358,6 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
     std::string_view p64 = token.substr(d1 + 1, d2 - d1 - 1);
     std::string_view s64 = token.substr(d2 + 1);
     if (h64.empty()) return Error(Errc::malformed, "empty JWS header");
-    if (s64.empty()) return Error(Errc::malformed, "empty JWS signature (unsecured JWS is never accepted)");
 
     auto header_bytes = base64url::decode(h64);
     if (!header_bytes) return Error(Errc::malformed, "header: " + header_bytes.error().message());
@@ -375,10 +374,15 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
       return Error(Errc::malformed, "header has no string \"alg\"");
     }
     auto alg = parse_alg(alg_v->text);
-    if (!alg) return Error(Errc::unsupported_alg, "alg \"" + std::string(alg_v->text) + "\" is not supported");
+    if (!alg) {
+      if (alg_v->text == "none") return Error(Errc::unsupported_alg, "alg \"none\" (an unsecured JWS) is never accepted");
+      return Error(Errc::unsupported_alg, "alg \"" + std::string(alg_v->text) + "\" is not supported");
+    }
     if (std::find(opt.allowed_algs.begin(), opt.allowed_algs.end(), *alg) == opt.allowed_algs.end()) {
       return Error(Errc::alg_not_allowed, "alg " + std::string(alg_v->text) + " is not on the allow-list");
     }
+
+    if (s64.empty()) return Error(Errc::malformed, "empty JWS signature");
 
     if (const detail::ScannedValue* crit = header.find("crit")) {
       if (crit->kind != Kind::array || crit->strings.empty()) {

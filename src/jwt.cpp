@@ -3,6 +3,7 @@
 #include "json_scan.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 
@@ -32,25 +33,35 @@ enum class Has { absent, yes, wrong_type };
 // The claims as the checks see them, read from the scanner's output (the verify path) or
 // from a DOM (validate_claims). One set of rules serves both.
 struct ScanSource {
-  const detail::ScannedObject& obj;
   using Kind = detail::ScannedValue::Kind;
 
+  // One pass over the members picks out the registered ones, so each check below is a
+  // pointer test rather than a search.
+  explicit ScanSource(const detail::ScannedObject& o) : obj(o) {
+    for (const auto& [name, value] : o.members) {
+      if (name.size() != 3) continue;
+      for (std::size_t i = 0; i < kNames.size(); ++i) {
+        if (name == kNames[i]) slots[i] = &value;
+      }
+    }
+  }
+
   Has str(std::string_view name, std::string_view& out) const {
-    const auto* v = obj.find(name);
+    const auto* v = slot(name);
     if (v == nullptr) return Has::absent;
     if (v->kind != Kind::string) return Has::wrong_type;
     out = v->text;
     return Has::yes;
   }
   Has num(std::string_view name, double& out) const {
-    const auto* v = obj.find(name);
+    const auto* v = slot(name);
     if (v == nullptr) return Has::absent;
     if (v->kind != Kind::number || !std::isfinite(v->number)) return Has::wrong_type;
     out = v->number;
     return Has::yes;
   }
   Has strings(std::string_view name, std::vector<std::string_view>& out) const {
-    const auto* v = obj.find(name);
+    const auto* v = slot(name);
     if (v == nullptr) return Has::absent;
     if (v->kind == Kind::string) {
       out.assign(1, v->text);
@@ -61,6 +72,18 @@ struct ScanSource {
     return Has::yes;
   }
   bool contains(std::string_view name) const { return obj.contains(name); }
+
+ private:
+  static constexpr std::array<std::string_view, 8> kNames = {"iss", "sub", "jti", "sid",
+                                                             "exp", "nbf", "iat", "aud"};
+  const detail::ScannedValue* slot(std::string_view name) const {
+    for (std::size_t i = 0; i < kNames.size(); ++i) {
+      if (name == kNames[i]) return slots[i];
+    }
+    return obj.find(name);
+  }
+  const detail::ScannedObject& obj;
+  std::array<const detail::ScannedValue*, 8> slots{};
 };
 
 struct DomSource {
@@ -205,8 +228,8 @@ Result<Jwt> verify_jwt(const JwsVerifier& verifier, std::string_view token, cons
     RegisteredClaims registered;
     if (auto r = check_claims(ScanSource{scanned}, policy, now, &registered); !r) return r.error();
     VerifiedJws& v = *jws;
-    return Jwt(detail::LazyJson(v.header_json()), detail::LazyJson(v.payload()), std::move(registered),
-               v.alg(), v.kid(), v.type());
+    return Jwt(std::move(v.header_), detail::LazyJson(std::move(v.payload_)), std::move(registered), v.alg_,
+               std::move(v.kid_), std::move(v.typ_));
   } catch (const std::exception& e) {
     return Error(Errc::internal, std::string("unexpected: ") + e.what());
   }

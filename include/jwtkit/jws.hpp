@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -17,6 +18,10 @@
 #include <vector>
 
 namespace jwtkit {
+
+class Jwt;
+class JwsVerifier;
+struct ClaimsPolicy;
 
 /// Signs `signing_input` with `key` and `alg`: the raw JWS signature bytes (ECDSA as r||s).
 /// Errors: key_mismatch (key cannot sign or cannot serve alg), crypto_error.
@@ -69,6 +74,9 @@ class JWTKIT_EXPORT VerifiedJws {
 
  private:
   friend class JwsVerifier;
+  // verify_jwt moves the texts on into the Jwt it returns.
+  friend JWTKIT_EXPORT Result<Jwt> verify_jwt(const JwsVerifier&, std::string_view, const ClaimsPolicy&,
+                                              std::chrono::system_clock::time_point) noexcept;
   VerifiedJws(std::string header_json, std::string payload, Alg alg, std::string kid, std::string typ)
       : header_(std::move(header_json)), payload_(std::move(payload)), alg_(alg), kid_(std::move(kid)),
         typ_(std::move(typ)) {}
