@@ -196,8 +196,8 @@ TEST_CASE("Redis, engine: with Redis down verification fails closed and revoke r
   PrivateServer server;
   auto clock = std::make_shared<ManualClock>();
   RedisOptions redis = options_for(server.url());
-  redis.connect_timeout = std::chrono::milliseconds(500);
-  redis.command_timeout = std::chrono::milliseconds(300);
+  redis.connect_timeout = std::chrono::milliseconds(1000);
+  redis.command_timeout = std::chrono::milliseconds(1000);
   Instance app = start_instance(redis, clock);
 
   auto revoked = app.engine->issue_pair("frank");

@@ -35,9 +35,9 @@ namespace {
 
 RedisOptions fast_options(const std::string& url) {
   RedisOptions o = options_for(url);
-  o.connect_timeout = milliseconds(500);
-  o.command_timeout = milliseconds(300);
-  o.pool_wait_timeout = milliseconds(300);
+  o.connect_timeout = milliseconds(1000);
+  o.command_timeout = milliseconds(1000);
+  o.pool_wait_timeout = milliseconds(1000);
   return o;
 }
 
@@ -177,6 +177,8 @@ TEST_CASE("Redis faults: a stalled server (CLIENT PAUSE) makes calls return with
   Admin admin(server.info(), 10000);
   auto clock = std::make_shared<ManualClock>();
   RedisOptions o = fast_options(server.url());
+  o.command_timeout = milliseconds(300);
+  o.pool_wait_timeout = milliseconds(300);
   o.pool_size = 1;
   auto opened = RedisRevocationStore::open(o, clock);
   REQUIRE(status(opened) == "ok");

@@ -80,17 +80,22 @@ inline const ServerInfo& fixture_server() {
   return info;
 }
 
-/// Options for the fixture server with a key prefix no other test uses.
+/// A key prefix no other test uses.
 inline std::string unique_prefix() {
   static std::atomic<int> counter{0};
   return "jwtkit-test:" + std::to_string(::getpid()) + ":" + std::to_string(++counter) + ":";
 }
 
+/// Options for `url` with a fresh key prefix.
 inline jwtkit::RedisOptions options_for(const std::string& url) {
   auto o = jwtkit::RedisOptions::from_url(url);
   REQUIRE(jwtkit_test::status(o) == "ok");
   jwtkit::RedisOptions options = *o;
   options.key_prefix = unique_prefix();
+  // Generous: tests that are not about timeouts must not fail on a loaded (or sanitized) run.
+  options.connect_timeout = std::chrono::milliseconds(5000);
+  options.command_timeout = std::chrono::milliseconds(5000);
+  options.pool_wait_timeout = std::chrono::milliseconds(5000);
   return options;
 }
 
