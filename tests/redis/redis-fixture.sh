@@ -31,7 +31,8 @@ server="${JWTKIT_REDIS_SERVER:-$(command -v redis-server || true)}"
 # or -NOAUTH from a server started with --requirepass.
 ping_port() {
   local port="$1" line=""
-  exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null || return 1
+  # The braces keep the 2>/dev/null from sticking to the shell (exec alone would).
+  { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || return 1
   printf 'PING\r\n' >&3
   IFS= read -r -t 2 line <&3 || true
   exec 3<&- 3>&-
