@@ -120,31 +120,29 @@ namespace detail {
 
 /// The one place that builds VerifiedToken values.
 struct EngineAccess {
-  static VerifiedToken make(const Jwt& jwt, bool refresh) {
+  // `jwt` passed the engine's checks: sub, jti and iat are present (verify() made sure).
+  static VerifiedToken make(Jwt&& jwt, bool refresh) {
     VerifiedToken t;
-    t.header_ = jwt.header();
-    t.claims_ = jwt.claims();
+    const RegisteredClaims& c = jwt.registered();
+    t.subject_ = *c.subject;
+    t.jti_ = *c.jwt_id;
+    t.session_id_ = c.session_id.value_or(std::string());
+    t.issued_at_ = *c.issued_at;
+    t.expires_at_ = *c.expires_at;
     t.kid_ = jwt.kid();
     t.alg_ = jwt.alg();
     t.is_refresh_ = refresh;
-    const auto& c = t.claims_;
-    t.subject_ = c.at("sub").get<std::string>();
-    t.jti_ = c.at("jti").get<std::string>();
-    if (const auto* sid = string_claim(c, "sid")) t.session_id_ = *sid;
-    t.issued_at_ = from_unix(numeric_date(c.at("iat")));
-    t.expires_at_ = from_unix(numeric_date(c.at("exp")));
+    t.jwt_.emplace(std::move(jwt));
     return t;
   }
 };
 
 }  // namespace detail
 
-const nlohmann::json* VerifiedToken::claim(std::string_view name) const noexcept {
-  if (!claims_.is_object()) return nullptr;
-  for (auto it = claims_.begin(); it != claims_.end(); ++it) {
-    if (it.key() == name) return &*it;
-  }
-  return nullptr;
+const nlohmann::json* VerifiedToken::claim(std::string_view name) const {
+  const nlohmann::json& claims = jwt_->claims();
+  auto it = claims.find(name);
+  return it == claims.end() ? nullptr : &*it;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,21 +406,16 @@ struct Engine::Impl {
     if (!jwt) return std::move(jwt).error();
     if (auto live = check_key_live(*ks, jwt->kid(), t); !live) return std::move(live).error();
 
-    const auto& c = jwt->claims();
-    const auto* sub = string_claim(c, "sub");
-    const auto* jti = string_claim(c, "jti");
-    if (!sub || sub->empty()) return Error(Errc::malformed, "'sub' must be a non-empty string");
-    if (!jti || jti->empty()) return Error(Errc::malformed, "'jti' must be a non-empty string");
-    if (!c.at("iat").is_number()) return Error(Errc::malformed, "'iat' must be a number");
-    std::string_view sid;
-    if (auto it = c.find("sid"); it != c.end()) {
-      if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-        return Error(Errc::malformed, "'sid' must be a non-empty string");
-      }
-      sid = it->get_ref<const std::string&>();
-    }
+    // The registered claims were read while verifying: no JSON tree is built here.
+    const RegisteredClaims& c = jwt->registered();
+    if (!c.subject || c.subject->empty()) return Error(Errc::malformed, "'sub' must be a non-empty string");
+    if (!c.jwt_id || c.jwt_id->empty()) return Error(Errc::malformed, "'jti' must be a non-empty string");
+    if (!c.issued_at) return Error(Errc::malformed, "'iat' is missing");
+    if (!c.expires_at) return Error(Errc::malformed, "'exp' is missing");
+    if (c.session_id && c.session_id->empty()) return Error(Errc::malformed, "'sid' must be a non-empty string");
+    std::string_view sid = c.session_id ? std::string_view(*c.session_id) : std::string_view();
 
-    const TokenRef ref{*jti, *sub, sid, from_unix(numeric_date(c.at("iat")))};
+    const TokenRef ref{*c.jwt_id, *c.subject, sid, *c.issued_at};
     auto revoked = revocations->is_revoked(ref);
     if (!revoked) {
       if (opts.store_failure == EngineOptions::StoreFailurePolicy::fail_closed) {
@@ -433,7 +426,7 @@ struct Engine::Impl {
     } else if (*revoked) {
       return Error(Errc::revoked, "the token, its session or its subject was revoked");
     }
-    return detail::EngineAccess::make(*jwt, refresh);
+    return detail::EngineAccess::make(std::move(*jwt), refresh);
   }
 
   struct SignedClaims {

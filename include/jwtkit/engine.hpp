@@ -5,6 +5,7 @@
 #include <jwtkit/clock.hpp>
 #include <jwtkit/export.hpp>
 #include <jwtkit/jws.hpp>
+#include <jwtkit/jwt.hpp>
 #include <jwtkit/key_store.hpp>
 #include <jwtkit/result.hpp>
 #include <jwtkit/revocation_store.hpp>
@@ -94,11 +95,12 @@ class JWTKIT_EXPORT VerifiedToken {
   const std::string& session_id() const noexcept { return session_id_; }
   TimePoint issued_at() const noexcept { return issued_at_; }
   TimePoint expires_at() const noexcept { return expires_at_; }
-  /// Every claim (a JSON object).
-  const nlohmann::json& claims() const noexcept { return claims_; }
+  /// Every claim (a JSON object), built on first use.
+  const nlohmann::json& claims() const { return jwt_->claims(); }
   /// One claim, or nullptr when absent.
-  const nlohmann::json* claim(std::string_view name) const noexcept;
-  const nlohmann::json& header() const noexcept { return header_; }
+  const nlohmann::json* claim(std::string_view name) const;
+  /// The protected header (a JSON object), built on first use.
+  const nlohmann::json& header() const { return jwt_->header(); }
   /// The kid of the key that verified the token.
   const std::string& kid() const noexcept { return kid_; }
   Alg alg() const noexcept { return alg_; }
@@ -107,8 +109,7 @@ class JWTKIT_EXPORT VerifiedToken {
  private:
   friend struct detail::EngineAccess;
   VerifiedToken() = default;
-  nlohmann::json header_;
-  nlohmann::json claims_;
+  std::optional<Jwt> jwt_;  // always set by the Engine
   std::string subject_;
   std::string jti_;
   std::string session_id_;
