@@ -396,7 +396,7 @@ TEST_CASE("vectors: the RFC 7515 A.5 unsecured JWS (alg none) is rejected") {
   Run r = sb.run({"verify", "--key", key, "--alg", "HS256", "--now", "1300819300",
                   v["token"].get<std::string>()});
   CHECK(r.exit_code == 1);
-  require_error(r, 1, "malformed");
+  require_error(r, 1, "unsupported_alg");
   CHECK_THAT(r.err, contains("unsecured"));
 }
 
