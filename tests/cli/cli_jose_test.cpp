@@ -327,6 +327,30 @@ TEST_CASE("sign: --header, --kid, --claims from a file and from stdin, --ttl wit
   require_error(sb.run({"verify", "--key", pub, "--alg", "ES256", bare}), 1, "missing_claim");
 }
 
+TEST_CASE("sign: durations are seconds or take an s, m, h or d suffix") {
+  Sandbox sb;
+  std::string key = make_key(sb, "HS256", "key.jwk");
+  struct Case {
+    std::string text;
+    long long seconds;  // -1: refused
+  };
+  const std::vector<Case> cases = {{"900", 900},  {"45s", 45},      {"15m", 900},
+                                   {"1h", 3600},  {"30d", 2592000}, {"1", 1},
+                                   {"5x", -1},    {"m", -1},        {"-5", -1},
+                                   {"1.5h", -1},  {"", -1},         {"99999999999999d", -1}};
+  const Case& c = cases[static_cast<std::size_t>(GENERATE(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11))];
+  INFO("--ttl '" << c.text << "'");
+  Run r = sb.run({"sign", "--key", key, "--alg", "HS256", "--ttl", c.text, "--now", "1000"});
+  if (c.seconds < 0) {
+    require_error(r, 2, "invalid_argument");
+  } else {
+    REQUIRE(r.exit_code == 0);
+    json payload = json::parse(sb.ok({"decode", rtrim(r.out)}))["payload"];
+    CHECK(payload["iat"] == 1000);
+    CHECK(payload["exp"] == 1000 + c.seconds);
+  }
+}
+
 TEST_CASE("sign: claims that are not a JSON object, or a header that changes alg, exit 2") {
   Sandbox sb;
   std::string key = make_key(sb, "ES256", "key.pem");

@@ -240,24 +240,32 @@ bool parse_uint(std::string_view digits, std::int64_t max, std::int64_t& out) {
 Result<std::chrono::seconds> parse_duration(std::string_view text) {
   std::int64_t unit = 1;
   std::string_view digits = text;
-  if (!text.empty()) {
+  if (!text.empty() && (text.back() < '0' || text.back() > '9')) {
     switch (text.back()) {
       case 's': unit = 1; break;
       case 'm': unit = 60; break;
       case 'h': unit = 3600; break;
       case 'd': unit = 86400; break;
-      default: unit = 0; break;
+      default: unit = 0; break;  // an unknown suffix: refused below
     }
-    if (unit != 0) digits.remove_suffix(1);
-    else unit = 1;
+    digits.remove_suffix(1);
   }
   constexpr std::int64_t kMaxSeconds = 100LL * 366 * 86400;  // a century is plenty
   std::int64_t n = 0;
-  if (!parse_uint(digits, kMaxSeconds / unit, n)) {
+  if (unit == 0 || !parse_uint(digits, kMaxSeconds / unit, n)) {
     return Error(Errc::invalid_argument, "bad duration '" + std::string(text) +
                                              "' (expected e.g. 900, 45s, 15m, 1h, 30d)");
   }
   return std::chrono::seconds(n * unit);
+}
+
+Result<std::int64_t> parse_integer(std::string_view text, std::int64_t max) {
+  std::int64_t n = 0;
+  if (!parse_uint(text, max, n)) {
+    return Error(Errc::invalid_argument, "bad number '" + std::string(text) + "' (expected 0.." +
+                                             std::to_string(max) + ")");
+  }
+  return n;
 }
 
 Result<std::int64_t> parse_unix_time(std::string_view text) {

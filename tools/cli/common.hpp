@@ -63,6 +63,8 @@ jwtkit::Result<std::vector<jwtkit::Alg>> parse_alg_list(const std::vector<std::s
 jwtkit::Result<jwtkit::Alg> parse_one_alg(std::string_view name);
 /// "900" (seconds), "45s", "15m", "1h", "30d". Errors: invalid_argument.
 jwtkit::Result<std::chrono::seconds> parse_duration(std::string_view text);
+/// A decimal integer in 0..max (no sign). Errors: invalid_argument.
+jwtkit::Result<std::int64_t> parse_integer(std::string_view text, std::int64_t max);
 /// A non-negative Unix time in seconds. Errors: invalid_argument.
 jwtkit::Result<std::int64_t> parse_unix_time(std::string_view text);
 /// Splits "a,b,c", dropping empty parts.

@@ -48,8 +48,8 @@ int run_keygen(const Args& args) {
     if (jwtkit::key_type_for(*alg) != jwtkit::KeyType::rsa) {
       return usage_error("--bits applies to RSA keys (RS*, PS*) only");
     }
-    auto n = parse_unix_time(*b);  // a plain non-negative integer
-    if (!n || *n < 2048 || *n > 16384) return usage_error("--bits must be 2048..16384");
+    auto n = parse_integer(*b, 16384);
+    if (!n || *n < 2048) return usage_error("--bits must be 2048..16384");
     bits = static_cast<unsigned>(*n);
   }
 
