@@ -26,13 +26,12 @@ namespace {
 
 constexpr const char* kDefaultIssuer = "jwtkit";  // for commands that neither issue nor verify
 
-/// What a command needs from the engine set-up.
-struct Needs {
-  bool keys_required = false;     ///< --keys must be given
-  bool keys_may_be_created = false;  ///< an empty or missing key directory gets a first key
-  bool store_required = false;    ///< --store must be given
-  bool issuer_required = false;   ///< --iss and --aud (or their environment variables)
-  std::string_view why_store;     ///< the usage error when --store is missing
+/// What a command needs from the engine set-up (flags, or'ed).
+enum Need : unsigned {
+  kKeys = 1,         ///< --keys must be given, and hold keys
+  kCreateKeys = 2,   ///< an empty or missing key directory gets a first key
+  kStore = 4,        ///< --store must be given
+  kIssuer = 8,       ///< --iss and --aud (or their environment variables)
 };
 
 /// A ready engine, or the exit code of the error already reported.
@@ -68,7 +67,9 @@ int store_op_fail(const Error& e) {
   return fail(e.code() == Errc::invalid_argument ? kExitUsage : kExitFailure, e);
 }
 
-Opened open_engine(const Args& args, std::string_view command, const Needs& needs) {
+// `why_store`: the reason given when kStore is needed and --store is missing.
+Opened open_engine(const Args& args, std::string_view command, unsigned needs,
+                   std::string_view why_store = {}) {
   Opened o;
   auto failed = [&o](int rc) {
     o.exit_code = rc;
@@ -90,7 +91,7 @@ Opened open_engine(const Args& args, std::string_view command, const Needs& need
   options.issuer = args.get("iss").value_or(env("JWTKIT_ISSUER"));
   options.audiences = args.all("aud");
   if (options.audiences.empty()) options.audiences = split_list({env("JWTKIT_AUDIENCE")});
-  if (needs.issuer_required && (options.issuer.empty() || options.audiences.empty())) {
+  if ((needs & kIssuer) && (options.issuer.empty() || options.audiences.empty())) {
     return failed(usage_error(std::string(command) +
                               " needs --iss ISSUER and --aud AUDIENCE (or JWTKIT_ISSUER and "
                               "JWTKIT_AUDIENCE): the engine's tokens carry both"));
@@ -115,9 +116,9 @@ Opened open_engine(const Args& args, std::string_view command, const Needs& need
     if (!store) return failed(store_op_fail(store.error()));
     revocations = std::move(*store);
     o.shared_store = true;
-  } else if (needs.store_required) {
+  } else if (needs & kStore) {
     return failed(usage_error(std::string(command) + " needs --store URL: " +
-                              std::string(needs.why_store)));
+                              std::string(why_store)));
   } else {
     revocations = std::make_shared<jwtkit::MemoryRevocationStore>(clock);
   }
@@ -126,12 +127,12 @@ Opened open_engine(const Args& args, std::string_view command, const Needs& need
   std::shared_ptr<jwtkit::KeyStore> keys;
   std::vector<jwtkit::KeyRecord> records;
   auto dir = args.get("keys");
-  if (!dir && needs.keys_required) {
+  if (!dir && (needs & kKeys)) {
     return failed(usage_error(std::string(command) + " needs --keys DIR (the key directory)"));
   }
   if (dir) {
     struct stat st {};
-    if (!needs.keys_may_be_created && (::stat(dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
+    if (!(needs & kCreateKeys) && (::stat(dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
       return failed(fail(kExitFailure,
                          Error(Errc::io_error, "key directory '" + *dir + "' does not exist")));
     }
@@ -140,11 +141,11 @@ Opened open_engine(const Args& args, std::string_view command, const Needs& need
     auto loaded = (*store)->load_all();
     if (!loaded) return failed(store_op_fail(loaded.error()));
     records = std::move(*loaded);
-    if (!records.empty() || needs.keys_may_be_created) keys = std::move(*store);
+    if (!records.empty() || (needs & kCreateKeys)) keys = std::move(*store);
   }
   o.had_keys = !records.empty();
   if (!keys) {
-    if (needs.keys_required) {
+    if (needs & kKeys) {
       return failed(fail(kExitFailure,
                          Error(Errc::key_not_found,
                                "key directory '" + *dir + "' holds no keys (jwtkit rotate or "
@@ -214,7 +215,7 @@ int run_issue(const Args& args) {
   if (!sub || sub->empty()) return usage_error("issue needs --sub SUBJECT");
   auto access = issue_options(args);
   if (!access) return input_fail(access.error());
-  Opened o = open_engine(args, "issue", {true, true, false, true, {}});
+  Opened o = open_engine(args, "issue", kKeys | kCreateKeys | kIssuer);
   if (!o.engine) return o.exit_code;
   auto pair = o.engine->issue_pair(*sub, *access);
   if (!pair) return store_op_fail(pair.error());
@@ -231,10 +232,9 @@ int run_refresh(const Args& args) {
   if (!access) return input_fail(access.error());
   auto token = read_token(args);
   if (!token) return input_fail(token.error());
-  Opened o = open_engine(args, "refresh",
-                         {true, false, true, true,
-                          "a refresh token is single-use, and only a shared store can record "
-                          "that it was used"});
+  Opened o = open_engine(args, "refresh", kKeys | kStore | kIssuer,
+                         "a refresh token is single-use, and only a shared store can record "
+                         "that it was used");
   if (!o.engine) return o.exit_code;
   auto pair = o.engine->refresh(*token, *access);
   if (!pair) return token_op_fail(pair.error());
@@ -255,7 +255,7 @@ int run_revoke(const Args& args) {
   if (by_token) {
     auto token = read_token(args);
     if (!token) return input_fail(token.error());
-    Opened o = open_engine(args, "revoke", {true, false, true, true, why});
+    Opened o = open_engine(args, "revoke", kKeys | kStore | kIssuer, why);
     if (!o.engine) return o.exit_code;
     if (auto r = o.engine->revoke(*token); !r) return token_op_fail(r.error());
     nlohmann::json out = {{"revoked", "token"}};
@@ -271,7 +271,7 @@ int run_revoke(const Args& args) {
   if (by_jti) {
     auto exp = parse_unix_time(*args.get("exp"));
     if (!exp) return usage_error("--exp: " + exp.error().message());
-    Opened o = open_engine(args, "revoke", {false, false, true, false, why});
+    Opened o = open_engine(args, "revoke", kStore, why);
     if (!o.engine) return o.exit_code;
     const std::string jti = *args.get("jti");
     if (auto r = o.engine->revoke_jti(jti, jwtkit::from_unix(*exp)); !r) {
@@ -280,7 +280,7 @@ int run_revoke(const Args& args) {
     print(to_json_text({{"revoked", "jti"}, {"jti", jti}, {"until", *exp}}));
     return kExitOk;
   }
-  Opened o = open_engine(args, "revoke", {false, false, true, false, why});
+  Opened o = open_engine(args, "revoke", kStore, why);
   if (!o.engine) return o.exit_code;
   const std::string sub = *args.get("sub");
   if (auto r = o.engine->revoke_subject(sub); !r) return store_op_fail(r.error());
@@ -292,10 +292,9 @@ int run_revoke(const Args& args) {
 int run_introspect(const Args& args) {
   auto token = read_token(args);
   if (!token) return input_fail(token.error());
-  Opened o = open_engine(args, "introspect",
-                         {true, false, true, true,
-                          "introspect checks revocation, which lives in the shared store (to "
-                          "check signature and claims only, use jwtkit verify)"});
+  Opened o = open_engine(args, "introspect", kKeys | kStore | kIssuer,
+                         "introspect checks revocation, which lives in the shared store (to "
+                         "check signature and claims only, use jwtkit verify)");
   if (!o.engine) return o.exit_code;
   auto verified = o.engine->verify_access(*token);
   if (!verified && verified.error().code() == Errc::bad_type) {
@@ -311,8 +310,7 @@ int run_introspect(const Args& args) {
 int run_sessions(const Args& args) {
   auto sub = args.get("sub");
   if (!sub || sub->empty()) return usage_error("sessions needs --sub SUBJECT");
-  Opened o = open_engine(args, "sessions",
-                         {false, false, true, false, "sessions are recorded in the shared store"});
+  Opened o = open_engine(args, "sessions", kStore, "sessions are recorded in the shared store");
   if (!o.engine) return o.exit_code;
   auto count = o.engine->session_count(*sub);
   if (!count) return store_op_fail(count.error());
@@ -321,7 +319,7 @@ int run_sessions(const Args& args) {
 }
 
 int run_rotate(const Args& args) {
-  Opened o = open_engine(args, "rotate", {true, true, false, false, {}});
+  Opened o = open_engine(args, "rotate", kKeys | kCreateKeys);
   if (!o.engine) return o.exit_code;
   std::string kid;
   if (!o.had_keys) {
@@ -338,7 +336,7 @@ int run_rotate(const Args& args) {
 }
 
 int run_cleanup(const Args& args) {
-  Opened o = open_engine(args, "cleanup", {true, false, false, false, {}});
+  Opened o = open_engine(args, "cleanup", kKeys);
   if (!o.engine) return o.exit_code;
   auto removed = o.engine->cleanup();
   if (!removed) return store_op_fail(removed.error());
