@@ -39,6 +39,17 @@ struct KeyRecord {
   const std::string& kid() const noexcept { return key.kid(); }
 };
 
+/// The JSON form of a record, as the file and Redis stores keep it:
+/// `{"kid","alg","state","created_at","sign_until","verify_until","jwk"}` with times as Unix
+/// seconds (null when unset) and `jwk` the PRIVATE JWK: handle the text as a secret. For
+/// custom KeyStore implementations too. `indent` as nlohmann::json::dump (-1: compact).
+/// Errors: invalid_argument (no kid), key_mismatch (the key has no private part).
+JWTKIT_EXPORT Result<std::string> key_record_to_json(const KeyRecord& record, int indent = -1);
+
+/// Parses that form (strictly), checking every member and the key itself. The key's kid is
+/// the record's kid. Errors: malformed, with a message saying what is wrong.
+JWTKIT_EXPORT Result<KeyRecord> key_record_from_json(std::string_view json);
+
 /// Persistent storage of signing keys. Every call reports failure through its Result;
 /// implementations must be thread-safe.
 class JWTKIT_EXPORT KeyStore {

@@ -36,32 +36,10 @@ for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return {'ok', ''}
 )lua";
 
-// Private JWKs of RSA-16384 keys are the largest records (~15 KB).
-constexpr JsonLimits kRecordLimits{256 * 1024, 16};
-
 Result<std::string> record_to_json(const KeyRecord& r) {
-  if (r.kid().empty()) {
-    return Error(Errc::invalid_argument, "RedisKeyStore: a key record needs a kid");
-  }
-  auto jwk = r.key.private_jwk();
-  if (!jwk) return std::move(jwk).error();
-  nlohmann::json j = {
-      {"kid", r.kid()},
-      {"alg", std::string(to_string(r.alg))},
-      {"state", std::string(to_string(r.state))},
-      {"created_at", to_unix(r.created_at)},
-      {"sign_until", r.sign_until ? nlohmann::json(to_unix(*r.sign_until)) : nlohmann::json()},
-      {"verify_until",
-       r.verify_until ? nlohmann::json(to_unix(*r.verify_until)) : nlohmann::json()},
-      {"jwk", std::move(*jwk)},
-  };
-  try {
-    return j.dump();
-  } catch (const nlohmann::json::exception& e) {
-    return Error(Errc::invalid_argument,
-                 "RedisKeyStore: cannot encode the record (kid not UTF-8?): " +
-                     std::string(e.what()));
-  }
+  auto text = key_record_to_json(r);
+  if (!text) return Error(text.error().code(), "RedisKeyStore: " + text.error().message());
+  return text;
 }
 
 Result<KeyRecord> record_from_json(std::string_view field, std::string_view text,
@@ -70,47 +48,10 @@ Result<KeyRecord> record_from_json(std::string_view field, std::string_view text
     return Error(Errc::malformed, "corrupt key record '" + std::string(field.substr(0, 128)) +
                                       "' in Redis hash '" + hash + "': " + what);
   };
-  auto doc = parse_json_strict(text, kRecordLimits);
-  if (!doc) return corrupt(doc.error().message());
-  const nlohmann::json& j = *doc;
-  if (!j.is_object()) return corrupt("not a JSON object");
-
-  auto str = [&](const char* name) -> const std::string* {
-    auto it = j.find(name);
-    return it != j.end() && it->is_string() ? &it->get_ref<const std::string&>() : nullptr;
-  };
-  auto time = [&](const char* name, bool required) -> Result<std::optional<TimePoint>> {
-    auto it = j.find(name);
-    if (it == j.end() || it->is_null()) {
-      if (required) return corrupt(std::string("missing ") + name);
-      return std::optional<TimePoint>();
-    }
-    if (!it->is_number_integer()) return corrupt(std::string(name) + " is not an integer");
-    return std::optional<TimePoint>(from_unix(it->get<std::int64_t>()));
-  };
-
-  const std::string* kid = str("kid");
-  if (kid == nullptr || *kid != field) return corrupt("kid missing or not the field name");
-  const std::string* alg_name = str("alg");
-  const auto alg = alg_name ? parse_alg(*alg_name) : std::nullopt;
-  if (!alg) return corrupt("missing or unknown alg");
-  const std::string* state_name = str("state");
-  const auto state = state_name ? parse_key_state(*state_name) : std::nullopt;
-  if (!state) return corrupt("missing or unknown state");
-  auto created = time("created_at", true);
-  if (!created) return std::move(created).error();
-  auto sign_until = time("sign_until", false);
-  if (!sign_until) return std::move(sign_until).error();
-  auto verify_until = time("verify_until", false);
-  if (!verify_until) return std::move(verify_until).error();
-  auto jwk_it = j.find("jwk");
-  if (jwk_it == j.end() || !jwk_it->is_object()) return corrupt("missing jwk");
-  auto key = Key::from_jwk(*jwk_it);
-  if (!key) return corrupt("bad jwk: " + key.error().message());
-  Key k = *key;
-  if (k.kid() != *kid) k = k.with_kid(*kid);
-  if (!k.can_sign()) return corrupt("jwk has no private part");
-  return KeyRecord{std::move(k), *alg, *state, **created, *sign_until, *verify_until};
+  auto rec = key_record_from_json(text);
+  if (!rec) return corrupt(rec.error().message());
+  if (rec->kid() != field) return corrupt("kid is not the field name");
+  return rec;
 }
 
 template <class F>

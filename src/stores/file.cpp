@@ -118,73 +118,22 @@ Result<std::string> read_file(const std::string& path) {
   return out;
 }
 
-std::optional<TimePoint> optional_time(const nlohmann::json& doc, const char* name) {
-  auto it = doc.find(name);
-  if (it == doc.end() || it->is_null()) return std::nullopt;
-  return from_unix(it->get<std::int64_t>());
-}
-
 Result<KeyRecord> parse_record(const std::string& path, std::string_view text,
                                std::string_view expected_name) {
-  auto doc = parse_json_strict(text, JsonLimits{kMaxFileBytes, 8});
-  if (!doc) return corrupt(path, doc.error().message());
-  if (!doc->is_object()) return corrupt(path, "not a JSON object");
-  const auto& d = *doc;
-  auto str = [&](const char* name) -> const std::string* {
-    auto it = d.find(name);
-    return it != d.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
-  };
-  auto time_ok = [&](const char* name, bool required) {
-    auto it = d.find(name);
-    if (it == d.end() || it->is_null()) return !required;
-    return it->is_number_integer();
-  };
-  const auto* kid = str("kid");
-  const auto* alg_name = str("alg");
-  const auto* state_name = str("state");
-  if (!kid || kid->empty()) return corrupt(path, "'kid' must be a non-empty string");
-  if (!alg_name) return corrupt(path, "'alg' must be a string");
-  if (!state_name) return corrupt(path, "'state' must be a string");
-  auto alg = parse_alg(*alg_name);
-  if (!alg) return corrupt(path, "unknown algorithm '" + *alg_name + "'");
-  auto state = parse_key_state(*state_name);
-  if (!state) return corrupt(path, "unknown state '" + *state_name + "'");
-  if (!time_ok("created_at", true)) return corrupt(path, "'created_at' must be an integer");
-  if (!time_ok("sign_until", false)) return corrupt(path, "'sign_until' must be an integer");
-  if (!time_ok("verify_until", false)) return corrupt(path, "'verify_until' must be an integer");
-
-  auto expected = detail::sha256_hex(*kid);
+  auto rec = key_record_from_json(text);
+  if (!rec) return corrupt(path, rec.error().message());
+  auto expected = detail::sha256_hex(rec->kid());
   if (!expected) return std::move(expected).error();
   if (expected_name != std::string(kPrefix) + *expected + std::string(kSuffix)) {
     return corrupt(path, "the file name does not match the kid it holds");
   }
-
-  auto jwk = d.find("jwk");
-  if (jwk == d.end() || !jwk->is_object()) return corrupt(path, "'jwk' must be a JSON object");
-  auto key = Key::from_jwk(*jwk);
-  if (!key) return corrupt(path, "invalid private key: " + key.error().message());
-  if (!key->can_sign()) return corrupt(path, "the JWK holds no private key");
-
-  KeyRecord rec{key->with_kid(*kid), *alg, *state, from_unix(d.at("created_at").get<std::int64_t>()),
-                optional_time(d, "sign_until"), optional_time(d, "verify_until")};
   return rec;
 }
 
 Result<std::string> serialize(const KeyRecord& r) {
-  auto jwk = r.key.private_jwk();
-  if (!jwk) return std::move(jwk).error();
-  (*jwk)["kid"] = r.kid();
-  nlohmann::json doc = {
-      {"kid", r.kid()},
-      {"alg", std::string(to_string(r.alg))},
-      {"state", std::string(to_string(r.state))},
-      {"created_at", to_unix(r.created_at)},
-      {"sign_until", r.sign_until ? nlohmann::json(to_unix(*r.sign_until)) : nlohmann::json()},
-      {"verify_until",
-       r.verify_until ? nlohmann::json(to_unix(*r.verify_until)) : nlohmann::json()},
-      {"jwk", std::move(*jwk)},
-  };
-  return doc.dump(2) + "\n";
+  auto text = key_record_to_json(r, 2);
+  if (!text) return text;
+  return *text + "\n";
 }
 
 /// A file written and fsync'ed under a temporary name, not yet renamed into place.

@@ -391,3 +391,44 @@ TEST_CASE("FileKeyStore: a write of several records that fails on one changes no
   CHECK_FALSE(fs::exists(*(*store)->path_for(c.kid())));
   CHECK(code((*store)->save(b)) == "io_error");
 }
+
+TEST_CASE("key records round trip through their JSON form, and a corrupt one says what is wrong") {
+  auto key = jwtkit::Key::generate(Alg::ES256);
+  REQUIRE(key.ok());
+  jwtkit::KeyRecord rec{*key, Alg::ES256, KeyState::retiring, jwtkit::from_unix(1'700'000'000),
+                        jwtkit::from_unix(1'700'000'100), jwtkit::from_unix(1'700'000'900)};
+  auto text = jwtkit::key_record_to_json(rec);
+  REQUIRE(text.ok());
+  auto back = jwtkit::key_record_from_json(*text);
+  REQUIRE(back.ok());
+  CHECK(back->kid() == rec.kid());
+  CHECK(back->alg == Alg::ES256);
+  CHECK(back->state == KeyState::retiring);
+  CHECK(back->created_at == rec.created_at);
+  CHECK(back->sign_until == rec.sign_until);
+  CHECK(back->verify_until == rec.verify_until);
+  CHECK(back->key.thumbprint() == key->thumbprint());
+  CHECK(back->key.can_sign());
+
+  // A public key cannot be stored as a signing key.
+  auto pub = key->public_key();
+  REQUIRE(pub.ok());
+  jwtkit::KeyRecord public_only{*pub, Alg::ES256, KeyState::active, rec.created_at, std::nullopt, std::nullopt};
+  CHECK(code(jwtkit::key_record_to_json(public_only)) == "key_mismatch");
+
+  auto doc = nlohmann::json::parse(*text);
+  auto broken = [&](const char* member, nlohmann::json value) {
+    auto d = doc;
+    if (value.is_discarded()) d.erase(member); else d[member] = value;
+    return jwtkit::key_record_from_json(d.dump());
+  };
+  const auto discard = nlohmann::json(nlohmann::json::value_t::discarded);
+  CHECK_THAT(broken("kid", discard).error().message(), jwtkit_test::contains("'kid'"));
+  CHECK_THAT(broken("alg", "none").error().message(), jwtkit_test::contains("'alg'"));
+  CHECK_THAT(broken("state", "paused").error().message(), jwtkit_test::contains("'state'"));
+  CHECK_THAT(broken("created_at", "yesterday").error().message(), jwtkit_test::contains("'created_at'"));
+  CHECK_THAT(broken("verify_until", 1.5).error().message(), jwtkit_test::contains("'verify_until'"));
+  CHECK_THAT(broken("jwk", *pub->public_jwk()).error().message(), jwtkit_test::contains("no private key"));
+  CHECK(code(jwtkit::key_record_from_json("{\"kid\":\"a\",\"kid\":\"b\"}")) == "malformed");
+  CHECK(code(jwtkit::key_record_from_json("[]")) == "malformed");
+}
