@@ -2,6 +2,7 @@
 #include <jwtkit/json.hpp>
 #include <jwtkit/key.hpp>
 
+#include "crypto_util.hpp"
 #include "key_impl.hpp"
 #include "ossl.hpp"
 
@@ -269,12 +270,10 @@ Result<Key> Key::from_secret(std::string_view secret) {
 Result<Key> Key::generate(Alg alg, unsigned rsa_bits) {
   KeyType type = key_type_for(alg);
   if (type == KeyType::oct) {
-    std::string secret(detail::digest_size(alg), '\0');
-    if (!detail::random_bytes(reinterpret_cast<unsigned char*>(secret.data()), secret.size())) {
-      return detail::openssl_error(Errc::crypto_error, "random generator failed");
-    }
-    auto k = from_secret(secret);
-    OPENSSL_cleanse(secret.data(), secret.size());
+    auto secret = detail::secure_random_bytes(detail::digest_size(alg));
+    if (!secret) return secret.error();
+    auto k = from_secret(*secret);
+    OPENSSL_cleanse(secret->data(), secret->size());
     return k;
   }
   EVP_PKEY* raw = nullptr;

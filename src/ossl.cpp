@@ -1,7 +1,6 @@
 #include "ossl.hpp"
 
 #include <openssl/err.h>
-#include <openssl/rand.h>
 
 #include <vector>
 
@@ -57,10 +56,6 @@ const EVP_MD* digest_for(Alg alg) noexcept {
 std::size_t digest_size(Alg alg) noexcept {
   const EVP_MD* md = digest_for(alg);
   return md == nullptr ? 0 : static_cast<std::size_t>(EVP_MD_get_size(md));
-}
-
-bool random_bytes(unsigned char* out, std::size_t n) noexcept {
-  return RAND_bytes(out, static_cast<int>(n)) == 1;
 }
 
 std::string bn_to_bytes(const BIGNUM* bn, std::size_t width) {

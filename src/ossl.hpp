@@ -41,9 +41,6 @@ const EVP_MD* digest_for(Alg alg) noexcept;
 /// Output size of that hash in bytes (0 for EdDSA).
 std::size_t digest_size(Alg alg) noexcept;
 
-/// Cryptographically secure random bytes. Errors: crypto_error.
-bool random_bytes(unsigned char* out, std::size_t n) noexcept;
-
 /// Big-endian bytes of a BIGNUM, left-padded with zeros to `width` (0: minimal length).
 std::string bn_to_bytes(const BIGNUM* bn, std::size_t width = 0);
 
