@@ -443,6 +443,15 @@ TEST_CASE("rule: crit naming a parameter the verifier does not understand is rej
   // Listed in crit but absent from the header, registered names, and malformed crit values.
   CHECK(code(understands.verify(token(R"({"alg":"HS256","crit":["exp"]})"))) == "malformed");
   CHECK(code(understands.verify(token(R"({"alg":"HS256","crit":["alg"]})"))) == "malformed");
+  // Registered names never belong in crit, even if the application claims to understand them.
+  auto misconfigured = make_verifier({key}, {Alg::HS256}, {}, {"alg", "kid", "typ"});
+  for (const char* header : {R"({"alg":"HS256","crit":["alg"]})", R"({"alg":"HS256","kid":"k","crit":["kid"]})",
+                             R"({"alg":"HS256","typ":"JWT","crit":["typ"]})"}) {
+    INFO(header);
+    auto reg = misconfigured.verify(token(header));
+    REQUIRE_FALSE(reg.ok());
+    CHECK_THAT(reg.error().message(), contains("registered header"));
+  }
   CHECK(code(understands.verify(token(R"({"alg":"HS256","crit":[]})"))) == "malformed");
   CHECK(code(understands.verify(token(R"({"alg":"HS256","crit":"exp","exp":1})"))) == "malformed");
   CHECK(code(understands.verify(token(R"({"alg":"HS256","crit":[7]})"))) == "malformed");
@@ -464,6 +473,12 @@ TEST_CASE("rule: the header is a JSON object with a string alg and no duplicate 
     INFO("header " << header);
     auto r = verifier.verify(forge(key, Alg::HS256, header, "{}"));
     CHECK(code(r) == "malformed");
+  }
+  for (const char* header : {R"([{"alg":"HS256"}])", R"("HS256")", "123", "null", "true"}) {
+    INFO("header " << header);
+    auto r = verifier.verify(forge(key, Alg::HS256, header, "{}"));
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message(), contains("JSON object"));
   }
   // Duplicate members in the payload are refused when it is read as claims.
   jwtkit::ClaimsPolicy policy;
@@ -518,6 +533,12 @@ TEST_CASE("rule: wrong segment count, bad base64url and empty parts are malforme
                                p.header + ".." + p.signature + "." + p.payload, std::string("..")}) {
     INFO("token " << t);
     CHECK(code(verifier.verify(t)) == "malformed");
+  }
+  for (const std::string& t : {token + "." + p.signature, token + ".", token + "..", std::string("a.b.c.d.e")}) {
+    INFO("token " << t);
+    auto r = verifier.verify(t);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message(), contains("exactly three"));
   }
   // Characters outside base64url, padding, whitespace, in each part.
   for (const char* bad : {"+", "/", "=", "==", " ", "\n", "\t", "%", "\xc3\xa9"}) {
