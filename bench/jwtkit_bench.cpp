@@ -30,7 +30,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -104,6 +106,8 @@ bool is_pss(Alg a) { return a == Alg::PS256 || a == Alg::PS384 || a == Alg::PS51
 bool is_ec(Alg a) { return a == Alg::ES256 || a == Alg::ES384 || a == Alg::ES512; }
 
 Fixture& fixture(Alg alg) {
+  static std::mutex mu;  // thread variants call this from every thread at once
+  std::lock_guard<std::mutex> lock(mu);
   static std::map<Alg, std::unique_ptr<Fixture>> all;
   auto& slot = all[alg];
   if (slot) return *slot;
@@ -306,10 +310,21 @@ std::unique_ptr<EngineFixture> make_engine(Alg alg, std::shared_ptr<jwtkit::Revo
       new EngineFixture{std::move(engine), pair.access_token, std::move(verifier), p});
 }
 
+// One engine per (benchmark, algorithm), made once even when several threads ask at once.
+EngineFixture& engine_fixture(const char* which, Alg alg,
+                              const std::function<std::shared_ptr<jwtkit::RevocationStore>()>& store) {
+  static std::mutex mu;
+  std::lock_guard<std::mutex> lock(mu);
+  static std::map<std::pair<std::string, Alg>, std::unique_ptr<EngineFixture>> cache;
+  auto& f = cache[{which, alg}];
+  if (!f) f = make_engine(alg, store());
+  return *f;
+}
+
+std::shared_ptr<jwtkit::RevocationStore> memory_store() { return std::make_shared<jwtkit::MemoryRevocationStore>(); }
+
 void engine_verify_no_revocation(benchmark::State& state, Alg alg) {
-  static std::map<Alg, std::unique_ptr<EngineFixture>> cache;
-  auto& f = cache[alg];
-  if (!f) f = make_engine(alg, std::make_shared<jwtkit::MemoryRevocationStore>());
+  EngineFixture* f = &engine_fixture("plain", alg, memory_store);
   const auto now = jwtkit::from_unix(kNow);
   for (auto _ : state) {
     auto r = jwtkit::verify_jwt(f->verifier, f->access_token, f->policy, now);
@@ -320,9 +335,7 @@ void engine_verify_no_revocation(benchmark::State& state, Alg alg) {
 }
 
 void engine_verify_memory(benchmark::State& state, Alg alg) {
-  static std::map<Alg, std::unique_ptr<EngineFixture>> cache;
-  auto& f = cache[alg];
-  if (!f) f = make_engine(alg, std::make_shared<jwtkit::MemoryRevocationStore>());
+  EngineFixture* f = &engine_fixture("memory", alg, memory_store);
   for (auto _ : state) {
     auto r = f->engine.verify_access(f->access_token);
     if (!r) state.SkipWithError(r.error().to_string().c_str());
@@ -333,13 +346,10 @@ void engine_verify_memory(benchmark::State& state, Alg alg) {
 
 #ifdef JWTKIT_BENCH_WITH_REDIS
 void engine_verify_redis(benchmark::State& state, Alg alg) {
-  static std::map<Alg, std::unique_ptr<EngineFixture>> cache;
-  auto& f = cache[alg];
-  if (!f) {
+  EngineFixture* f = &engine_fixture("redis", alg, [] {
     const char* url = std::getenv("JWTKIT_BENCH_REDIS_URL");
-    auto store = must(jwtkit::RedisRevocationStore::open(std::string_view(url)), "redis connect");
-    f = make_engine(alg, std::move(store));
-  }
+    return must(jwtkit::RedisRevocationStore::open(std::string_view(url)), "redis connect");
+  });
   for (auto _ : state) {
     auto r = f->engine.verify_access(f->access_token);
     if (!r) state.SkipWithError(r.error().to_string().c_str());
@@ -360,6 +370,9 @@ void register_all() {
   for (Alg alg : {Alg::HS256, Alg::RS256, Alg::ES256, Alg::EdDSA}) {
     std::string name(jwtkit::to_string(alg));
     benchmark::RegisterBenchmark(("verify_threads/" + name + "/jwtkit").c_str(), jwtkit_verify, alg)
+        ->Threads(1)->Threads(2)->UseRealTime();
+    // The same with raw OpenSSL: how far this machine and OpenSSL scale at all.
+    benchmark::RegisterBenchmark(("verify_threads/" + name + "/openssl_raw").c_str(), raw_verify, alg)
         ->Threads(1)->Threads(2)->UseRealTime();
   }
   for (Alg alg : {Alg::RS256, Alg::ES256, Alg::EdDSA}) {

@@ -110,17 +110,19 @@ def main():
 
     print("| two threads, one shared verifier | 1 thread | 2 threads | scaling | target |")
     print("|---|---|---|---|---|")
-    for prefix in ("verify_threads", "verify_revocation_threads"):
-        for alg in ALGS:
-            stem = f"{prefix}/{alg}/" + ("jwtkit" if prefix == "verify_threads" else "memory")
-            one = rate.get(f"{stem}/real_time/threads:1")
-            two = rate.get(f"{stem}/real_time/threads:2")
-            if not one or not two:
-                continue
+    stems = [f"verify_threads/{alg}/{who}" for alg in ALGS for who in ("jwtkit", "openssl_raw")]
+    stems += [f"verify_revocation_threads/{alg}/memory" for alg in ALGS]
+    for stem in stems:
+        one = rate.get(f"{stem}/real_time/threads:1")
+        two = rate.get(f"{stem}/real_time/threads:2")
+        if not one or not two:
+            continue
+        target = ""
+        if not stem.endswith("openssl_raw"):  # raw rows show what the machine allows
+            target = ">= 1.80 " + ("met" if two / one >= 1.8 else "MISSED")
             if two / one < 1.8:
                 misses.append(f"{stem}: {two / one:.2f} < 1.80")
-            print(f"| {stem} | {fmt(one)} | {fmt(two)} | {two / one:.2f}x | >= 1.80 "
-                  + ("met" if two / one >= 1.8 else "MISSED") + " |")
+        print(f"| {stem} | {fmt(one)} | {fmt(two)} | {two / one:.2f}x | {target} |")
     print()
     if misses:
         print("targets missed: " + "; ".join(misses))
