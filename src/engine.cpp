@@ -5,6 +5,7 @@
 #include <jwtkit/jwt.hpp>
 
 #include "crypto_util.hpp"
+#include "json_scan.hpp"
 
 #include <algorithm>
 #include <array>
@@ -26,6 +27,17 @@ using std::chrono::seconds;
 /// Claims the engine sets itself; IssueOptions::claims may not name them.
 constexpr std::array<std::string_view, 8> kRegisteredClaims = {"iss", "sub", "aud", "exp",
                                                                "nbf", "iat", "jti", "sid"};
+
+// nlohmann::json writes NaN and infinity as null: refuse them instead of changing a claim.
+bool has_non_finite(const nlohmann::json& j) {
+  if (j.is_number_float()) return !std::isfinite(j.get<double>());
+  if (j.is_structured()) {
+    for (const auto& v : j) {
+      if (has_non_finite(v)) return true;
+    }
+  }
+  return false;
+}
 
 bool is_registered(std::string_view name) {
   return std::find(kRegisteredClaims.begin(), kRegisteredClaims.end(), name) !=
@@ -310,6 +322,9 @@ struct Engine::Impl {
     if (!o.claims.is_object()) {
       return Error(Errc::invalid_argument, "custom claims must be a JSON object");
     }
+    if (has_non_finite(o.claims)) {
+      return Error(Errc::invalid_argument, "custom claims hold NaN or infinity, which JSON cannot carry");
+    }
     for (auto it = o.claims.begin(); it != o.claims.end(); ++it) {
       if (is_registered(it.key())) {
         return Error(Errc::invalid_argument,
@@ -361,6 +376,13 @@ struct Engine::Impl {
       payload = claims.dump();
     } catch (const nlohmann::json::exception& e) {
       return Error(Errc::invalid_argument, std::string("claims cannot be serialized: ") + e.what());
+    }
+    // Never issue what verification would refuse: the payload passes the same strict checks.
+    detail::ScannedObject scanned;
+    if (auto r = detail::scan_object(payload, JsonLimits{opts.limits.max_token_bytes, opts.limits.max_json_depth},
+                                     scanned);
+        !r) {
+      return Error(Errc::invalid_argument, "custom claims would make an unverifiable token: " + r.error().message());
     }
     nlohmann::json header = {{"typ", refresh ? kRefreshTokenType : kAccessTokenType}};
     auto token = sign_compact(ks->signer->key, ks->signer->alg, payload, header);
@@ -477,6 +499,9 @@ Result<Engine> Engine::create(std::shared_ptr<KeyStore> keys,
     }
     if (options.access_ttl.count() <= 0) return bad("access_ttl must be positive");
     if (options.refresh_ttl.count() <= 0) return bad("refresh_ttl must be positive");
+    if (options.access_ttl > kMaxTokenTtl || options.refresh_ttl > kMaxTokenTtl) {
+      return bad("token lifetimes must be at most ten years (kMaxTokenTtl)");
+    }
     if (options.leeway.count() < 0 || options.leeway > kMaxLeeway) {
       return bad("leeway must be between 0 and " + std::to_string(kMaxLeeway.count()) + " s");
     }

@@ -1,5 +1,7 @@
 #include <jwtkit/jwk.hpp>
 
+#include "text.hpp"
+
 #include <map>
 #include <string>
 
@@ -32,8 +34,8 @@ Result<JwkSet> JwkSet::parse(const nlohmann::json& doc) {
     if (entry.is_object()) {
       auto it = entry.find("kid");
       if (it != entry.end() && it->is_string() && kid_count[it->get<std::string>()] > 1) {
-        set.skipped_.push_back(Skipped{i, it->get<std::string>(), "kid \"" + it->get<std::string>() +
-                                                                    "\" names more than one key in the set"});
+        set.skipped_.push_back(Skipped{i, it->get<std::string>(), "kid " + detail::quoted(it->get<std::string>()) +
+                                                                    " names more than one key in the set"});
         continue;
       }
     }

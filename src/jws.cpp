@@ -5,6 +5,7 @@
 #include "json_scan.hpp"
 #include "key_impl.hpp"
 #include "ossl.hpp"
+#include "text.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -376,10 +377,10 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
     auto alg = parse_alg(alg_v->text);
     if (!alg) {
       if (alg_v->text == "none") return Error(Errc::unsupported_alg, "alg \"none\" (an unsecured JWS) is never accepted");
-      return Error(Errc::unsupported_alg, "alg \"" + std::string(alg_v->text) + "\" is not supported");
+      return Error(Errc::unsupported_alg, "alg " + detail::quoted(alg_v->text) + " is not supported");
     }
     if (std::find(opt.allowed_algs.begin(), opt.allowed_algs.end(), *alg) == opt.allowed_algs.end()) {
-      return Error(Errc::alg_not_allowed, "alg " + std::string(alg_v->text) + " is not on the allow-list");
+      return Error(Errc::alg_not_allowed, "alg " + std::string(to_string(*alg)) + " is not on the allow-list");
     }
 
     if (s64.empty()) return Error(Errc::malformed, "empty JWS signature");
@@ -391,11 +392,11 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
       if (!crit->all_strings) return Error(Errc::malformed, "\"crit\" entries must be strings");
       for (std::string_view n : crit->strings) {
         const std::string name(n);
-        if (is_registered_header(name)) return Error(Errc::malformed, "\"crit\" names registered header \"" + name + "\"");
+        if (is_registered_header(name)) return Error(Errc::malformed, "\"crit\" names registered header " + detail::quoted(name));
         if (std::find(opt.understood_crit.begin(), opt.understood_crit.end(), name) == opt.understood_crit.end()) {
-          return Error(Errc::malformed, "\"crit\" names \"" + name + "\", which this verifier does not understand");
+          return Error(Errc::malformed, "\"crit\" names " + detail::quoted(name) + ", which this verifier does not understand");
         }
-        if (!header.contains(n)) return Error(Errc::malformed, "\"crit\" names \"" + name + "\", which the header lacks");
+        if (!header.contains(n)) return Error(Errc::malformed, "\"crit\" names " + detail::quoted(name) + ", which the header lacks");
       }
     }
     if (const detail::ScannedValue* b64 = header.find("b64");
@@ -438,7 +439,7 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
     if (tried_signature) return Error(Errc::bad_signature, "signature does not verify");
     if (mismatch) return *mismatch;
     return Error(Errc::key_not_found,
-                 has_kid ? "no key with kid \"" + std::string(kid) + "\"" : std::string("no keys configured"));
+                 has_kid ? "no key with kid " + detail::quoted(kid) : std::string("no keys configured"));
   } catch (const std::bad_alloc&) {
     return Error(Errc::internal, "out of memory");
   } catch (const std::exception& e) {

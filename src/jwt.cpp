@@ -1,6 +1,7 @@
 #include <jwtkit/jwt.hpp>
 
 #include "json_scan.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -146,9 +147,15 @@ Result<void> check_claims(const Source& src, const ClaimsPolicy& policy, TimePoi
   const Has has_exp = src.num("exp", exp);
   const Has has_nbf = src.num("nbf", nbf);
   const Has has_iat = src.num("iat", iat);
-  if (has_exp == Has::wrong_type) return wrong_type("exp", "a number");
-  if (has_nbf == Has::wrong_type) return wrong_type("nbf", "a number");
-  if (has_iat == Has::wrong_type) return wrong_type("iat", "a number");
+  const double kMaxDate = static_cast<double>(kMaxNumericDate);
+  const std::pair<const char*, std::pair<Has, double>> dates[] = {
+      {"exp", {has_exp, exp}}, {"nbf", {has_nbf, nbf}}, {"iat", {has_iat, iat}}};
+  for (const auto& [name, date] : dates) {
+    if (date.first == Has::wrong_type) return wrong_type(name, "a number");
+    if (date.first == Has::yes && !(date.second >= 0 && date.second <= kMaxDate)) {
+      return Error(Errc::malformed, std::string("claim \"") + name + "\" is out of range (0 to 2^33-1)");
+    }
+  }
   std::vector<std::string_view> aud;
   const Has has_aud = src.strings("aud", aud);
   if (has_aud == Has::wrong_type) return wrong_type("aud", "a string or an array of strings");
@@ -215,7 +222,7 @@ Result<Jwt> verify_jwt(const JwsVerifier& verifier, std::string_view token, cons
         return Error(Errc::bad_type, "token has no \"typ\" header; expected \"" + *policy.type + "\"");
       }
       if (!type_matches(jws->type(), *policy.type)) {
-        return Error(Errc::bad_type, "token type \"" + jws->type() + "\" is not \"" + *policy.type + "\"");
+        return Error(Errc::bad_type, "token type " + detail::quoted(jws->type()) + " is not \"" + *policy.type + "\"");
       }
     }
     const auto& limits = verifier.options().limits;

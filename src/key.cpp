@@ -5,6 +5,7 @@
 #include "crypto_util.hpp"
 #include "key_impl.hpp"
 #include "ossl.hpp"
+#include "text.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
@@ -111,6 +112,29 @@ bool has_roca_fingerprint(const BIGNUM* n) {
   return true;
 }
 
+// The Ed25519 points of small order (orders 1, 2, 4, 8), in their canonical and non-canonical
+// encodings, compared without the sign bit (the blocklist libsodium uses).
+bool ed25519_small_order(const unsigned char pub[32]) {
+  static const unsigned char kSmallOrder[7][32] = {
+      {0},                                                       // 0 (order 4)
+      {1},                                                       // 1 (order 1)
+      {0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98, 0xf0,
+       0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05},
+      {0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f,
+       0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a},
+      {0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},  // p-1
+      {0xed, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},  // p
+      {0xee, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f},  // p+1
+  };
+  for (const auto& bad : kSmallOrder) {
+    if (std::memcmp(pub, bad, 31) == 0 && (pub[31] & 0x7f) == bad[31]) return true;
+  }
+  return false;
+}
+
 // Checks an OpenSSL key and records what it is. `has_private` says whether the source held a
 // private key. Rejects weak or inconsistent keys with a message saying why.
 Result<std::shared_ptr<KeyImpl>> from_pkey(PkeyPtr pkey, bool has_private) {
@@ -160,6 +184,15 @@ Result<std::shared_ptr<KeyImpl>> from_pkey(PkeyPtr pkey, bool has_private) {
   } else if (EVP_PKEY_is_a(p, "ED25519")) {
     impl->type = KeyType::ed25519;
     impl->bits = 256;
+    unsigned char pub[32];
+    std::size_t len = sizeof pub;
+    if (EVP_PKEY_get_raw_public_key(p, pub, &len) != 1 || len != sizeof pub) {
+      return detail::openssl_error(Errc::malformed, "cannot read the Ed25519 public key");
+    }
+    if (ed25519_small_order(pub)) {
+      // With a point of small order one fixed signature verifies every message.
+      return malformed("Ed25519 public key is a point of small order (anyone could forge signatures)");
+    }
   } else if (EVP_PKEY_is_a(p, "RSA-PSS")) {
     return malformed("RSASSA-PSS restricted RSA keys are not supported; use a plain RSA key");
   } else {
@@ -201,7 +234,7 @@ Result<PemBlock> find_key_block(std::string_view pem) {
     std::string label(pem.substr(label_start, label_end - label_start));
     std::string end_marker = "-----END " + label + "-----";
     std::size_t end = pem.find(end_marker, label_end);
-    if (end == std::string_view::npos) return malformed("PEM block \"" + label + "\" has no END line");
+    if (end == std::string_view::npos) return malformed("PEM block " + detail::quoted(label) + " has no END line");
     if (label == "EC PARAMETERS") {  // emitted before the key by `openssl ecparam -genkey`
       pos = end + end_marker.size();
       continue;
@@ -234,7 +267,7 @@ Result<Key> Key::from_pem(std::string_view pem) {
   } else if (label == "CERTIFICATE") {
     return malformed("this PEM is a certificate, not a key; extract its public key first");
   } else {
-    return malformed("unsupported PEM block \"" + label + "\"");
+    return malformed("unsupported PEM block " + detail::quoted(label));
   }
 
   EVP_PKEY* raw = nullptr;
@@ -384,7 +417,7 @@ Result<std::shared_ptr<KeyImpl>> ec_from_jwk(const json& jwk) {
   if (crv == jwk.end() || !crv->is_string()) return malformed("EC JWK needs a string \"crv\"");
   const CurveInfo* curve = nullptr;
   for (const auto& c : kCurves) if (*crv == c.jwk_name) curve = &c;
-  if (curve == nullptr) return malformed("unsupported EC curve \"" + crv->get<std::string>() + "\"");
+  if (curve == nullptr) return malformed("unsupported EC curve " + detail::quoted(crv->get<std::string>()));
   std::size_t width = detail::ec_field_bytes(curve->type);
   auto x = b64_member(jwk, "x", true);
   if (!x) return x.error();
@@ -417,7 +450,7 @@ Result<std::shared_ptr<KeyImpl>> ec_from_jwk(const json& jwk) {
 Result<std::shared_ptr<KeyImpl>> okp_from_jwk(const json& jwk) {
   auto crv = jwk.find("crv");
   if (crv == jwk.end() || !crv->is_string()) return malformed("OKP JWK needs a string \"crv\"");
-  if (*crv != "Ed25519") return malformed("unsupported OKP curve \"" + crv->get<std::string>() + "\" (only Ed25519)");
+  if (*crv != "Ed25519") return malformed("unsupported OKP curve " + detail::quoted(crv->get<std::string>()) + " (only Ed25519)");
   auto x = b64_member(jwk, "x", true);
   if (!x) return x.error();
   auto d = b64_member(jwk, "d", false);
@@ -454,7 +487,7 @@ Result<Key> Key::from_jwk(const nlohmann::json& jwk) {
     if (kty_it == jwk.end() || !kty_it->is_string()) return malformed("JWK needs a string \"kty\"");
     const std::string kty = kty_it->get<std::string>();
     if (kty != "RSA" && kty != "EC" && kty != "OKP" && kty != "oct") {
-      return malformed("unsupported JWK kty \"" + kty + "\"");
+      return malformed("unsupported JWK kty " + detail::quoted(kty));
     }
     // Members that belong to another kty mean the JWK contradicts itself.
     const auto& own = members_of(kty);
@@ -469,7 +502,7 @@ Result<Key> Key::from_jwk(const nlohmann::json& jwk) {
     if (auto it = jwk.find("alg"); it != jwk.end()) {
       if (!it->is_string()) return malformed("JWK \"alg\" must be a string");
       alg = parse_alg(it->get<std::string>());
-      if (!alg) return Error(Errc::unsupported_alg, "JWK alg \"" + it->get<std::string>() + "\" is not a JWS algorithm jwtkit implements");
+      if (!alg) return Error(Errc::unsupported_alg, "JWK alg " + detail::quoted(it->get<std::string>()) + " is not a JWS algorithm jwtkit implements");
     }
     std::optional<std::string> use;
     if (auto it = jwk.find("use"); it != jwk.end()) {
@@ -568,7 +601,7 @@ Result<void> Key::check_alg(Alg alg) const {
                     std::string(to_string(alg)));
   }
   if (impl_->use && *impl_->use != "sig") {
-    return mismatch("key has use \"" + *impl_->use + "\", not \"sig\"");
+    return mismatch("key has use " + detail::quoted(*impl_->use) + ", not \"sig\"");
   }
   if (impl_->key_ops) {
     const auto& ops = *impl_->key_ops;

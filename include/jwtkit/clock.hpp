@@ -16,7 +16,15 @@ using Seconds = std::chrono::seconds;
 inline std::int64_t to_unix(TimePoint t) noexcept {
   return std::chrono::floor<Seconds>(t.time_since_epoch()).count();
 }
-inline TimePoint from_unix(std::int64_t s) noexcept { return TimePoint(Seconds(s)); }
+/// The time point of a Unix time, saturating at what a TimePoint can hold (about the years
+/// 1678 to 2262 with nanosecond clocks) instead of overflowing.
+inline TimePoint from_unix(std::int64_t s) noexcept {
+  constexpr std::int64_t kMax = std::chrono::duration_cast<Seconds>(TimePoint::duration::max()).count();
+  constexpr std::int64_t kMin = std::chrono::duration_cast<Seconds>(TimePoint::duration::min()).count();
+  if (s >= kMax) return TimePoint::max();
+  if (s <= kMin) return TimePoint::min();
+  return TimePoint(Seconds(s));
+}
 
 /// Where time comes from. Implementations must be thread-safe.
 class JWTKIT_EXPORT Clock {

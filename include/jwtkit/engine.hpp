@@ -32,6 +32,9 @@ inline constexpr std::string_view kAccessTokenType = "at+jwt";
 inline constexpr std::string_view kRefreshTokenType = "rt+jwt";
 
 /// How an Engine is set up. Engine::create checks every field.
+/// The longest lifetime the engine gives a token: ten years.
+inline constexpr std::chrono::seconds kMaxTokenTtl{10LL * 366 * 24 * 3600};
+
 struct EngineOptions {
   /// What to do when the RevocationStore cannot answer during verification.
   enum class StoreFailurePolicy {
@@ -44,6 +47,7 @@ struct EngineOptions {
   /// `aud` of access tokens (a string when there is one, else an array), and the audiences
   /// verify_access accepts (any one of them). Required.
   std::vector<std::string> audiences;
+  /// Token lifetimes: > 0 and at most kMaxTokenTtl.
   std::chrono::seconds access_ttl{15 * 60};
   std::chrono::seconds refresh_ttl{30 * 24 * 3600};
   /// Clock skew tolerated when checking exp/nbf/iat: 0..kMaxLeeway.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,10 @@ namespace jwtkit {
 
 /// The largest leeway jwtkit accepts; larger values are refused as invalid_argument.
 inline constexpr std::chrono::seconds kMaxLeeway{600};
+
+/// `exp`, `nbf` and `iat` must lie in [0, kMaxNumericDate] (2^33 - 1 s, in the year 2242);
+/// other values are malformed, so no date ever overflows a TimePoint.
+inline constexpr std::int64_t kMaxNumericDate = (std::int64_t{1} << 33) - 1;
 
 /// Rules for the claims of a JWT. Times are compared in whole seconds:
 /// expired when now >= exp + leeway; not yet valid when now + leeway < nbf or < iat.
@@ -81,7 +86,7 @@ class JWTKIT_EXPORT Jwt {
 };
 
 /// Checks a claims set against `policy` at time `now`. Registered claims of the wrong JSON
-/// type are malformed (`exp`/`nbf`/`iat` finite numbers, `iss`/`sub`/`jti`/`sid` strings,
+/// type are malformed (`exp`/`nbf`/`iat` numbers in [0, kMaxNumericDate], `iss`/`sub`/`jti`/`sid` strings,
 /// `aud` a string or array of strings). Errors: invalid_argument (leeway out of range),
 /// malformed, expired, not_yet_valid, bad_issuer, bad_audience, missing_claim.
 JWTKIT_EXPORT Result<void> validate_claims(const nlohmann::json& claims, const ClaimsPolicy& policy,
