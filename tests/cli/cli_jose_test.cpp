@@ -4,6 +4,7 @@
 
 #include <jwtkit/key.hpp>
 #include <jwtkit/stores/file.hpp>
+#include <jwtkit/version.hpp>
 
 #include <sys/stat.h>
 
@@ -93,6 +94,16 @@ TEST_CASE("help: every command's --help documents its options and exit codes") {
   CHECK(sb.ok({"help", command}) == r.out);
 }
 
+TEST_CASE("version: --version prints the library version") {
+  Sandbox sb;
+  Run r = sb.run({"--version"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == std::string("jwtkit ") + JWTKIT_VERSION_STRING + "\n");
+  CHECK(r.err.empty());
+  CHECK_THAT(sb.ok({"--help"}), contains("jwtkit --version"));
+  require_error(sb.run({"--version", "extra"}), 2, "invalid_argument");
+}
+
 TEST_CASE("usage: no command, an unknown command and bad options exit 2 with invalid_argument") {
   Sandbox sb;
   Run none = sb.run({});
@@ -134,15 +145,75 @@ TEST_CASE("keygen: private keys are written with mode 0600 for every algorithm")
   CHECK(key->check_alg(*jwtkit::parse_alg(alg)).ok());
 }
 
-TEST_CASE("keygen: an existing file is truncated and forced to mode 0600") {
+TEST_CASE("keygen: an existing --out file is kept, or with --force replaced by a new file") {
   Sandbox sb;
   std::string path = sb.write("key.pem", std::string(10000, '#'));
   REQUIRE(::chmod(path.c_str(), 0644) == 0);
-  sb.ok({"keygen", "--alg", "ES256", "--out", path});
+  // A second name for the same file: what happens to the old file itself shows through it.
+  REQUIRE(::link(path.c_str(), sb.path("other-name").c_str()) == 0);
+
+  Run refused = sb.run({"keygen", "--alg", "ES256", "--out", path});
+  require_error(refused, 3, "io_error");
+  CHECK_THAT(refused.err, contains("'" + path + "'"));
+  CHECK_THAT(refused.err, contains("--force"));
+  CHECK(sb.read("key.pem") == std::string(10000, '#'));
+  CHECK(file_mode(path) == 0644);
+
+  sb.ok({"keygen", "--alg", "ES256", "--out", path, "--force"});
   CHECK(file_mode(path) == 0600);
   std::string text = sb.read("key.pem");
   CHECK(text.rfind("-----BEGIN PRIVATE KEY-----", 0) == 0);
-  CHECK(text.find('#') == std::string::npos);  // nothing of the old content is left
+  CHECK(text.find('#') == std::string::npos);
+  // The old file was neither truncated nor chmod'ed: a new file took its name.
+  CHECK(sb.read("other-name") == std::string(10000, '#'));
+  CHECK(file_mode(sb.path("other-name")) == 0644);
+  // No temporary file is left behind.
+  std::size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(sb.dir())) {
+    CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
+    ++entries;
+  }
+  CHECK(entries >= 2);
+}
+
+TEST_CASE("keygen: --out never writes through a symlink, nor to a FIFO or directory") {
+  Sandbox sb;
+  std::string target = sb.write("target", "precious");
+  REQUIRE(::chmod(target.c_str(), 0644) == 0);
+  std::string link = sb.path("link.pem");
+  REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
+  std::string dangling = sb.path("dangling.pem");
+  REQUIRE(::symlink(sb.path("created-through-link").c_str(), dangling.c_str()) == 0);
+  for (std::string force : {"", "--force"}) {
+    INFO("with '" << force << "'");
+    for (const std::string& path : {link, dangling}) {
+      std::vector<std::string> args{"keygen", "--alg", "ES256", "--out", path};
+      if (!force.empty()) args.push_back(force);
+      Run r = sb.run(args);
+      require_error(r, 3, "io_error");
+      CHECK_THAT(r.err, contains("'" + path + "'"));
+      CHECK_THAT(r.err, contains("symbolic link"));
+      CHECK(std::filesystem::is_symlink(path));
+    }
+    CHECK(sb.read("target") == "precious");
+    CHECK(file_mode(target) == 0644);
+    CHECK_FALSE(std::filesystem::exists(sb.path("created-through-link")));
+
+    std::string fifo = sb.path("fifo");
+    if (!std::filesystem::exists(fifo)) REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    std::filesystem::create_directories(sb.path("dir"));
+    for (const std::string& path : {fifo, sb.path("dir")}) {
+      std::vector<std::string> args{"keygen", "--alg", "ES256", "--out", path};
+      if (!force.empty()) args.push_back(force);
+      Run r = sb.run(args);
+      require_error(r, 3, "io_error");
+      CHECK_THAT(r.err, contains("'" + path + "'"));
+      CHECK_THAT(r.err, contains("not a regular file"));
+    }
+    CHECK(file_mode(fifo) == 0644);
+  }
+  CHECK_THAT(sb.ok({"keygen", "--help"}), contains("--force"));
+  require_error(sb.run({"keygen", "--alg", "ES256", "--force"}), 2, "invalid_argument");
 }
 
 TEST_CASE("keygen: without --out the key goes to stdout, a full device is an io_error") {
@@ -274,6 +345,45 @@ TEST_CASE("jwks: --keys DIR publishes the keys of an engine key directory that s
   CHECK(kids == expected);
 
   require_error(sb.run({"jwks", "--keys", sb.path("missing")}), 3, "io_error");
+}
+
+TEST_CASE("jwks: the same key given twice is published once") {
+  Sandbox sb;
+  std::string pem = make_key(sb, "ES256", "key.pem");
+  // The same key as a JWK with its thumbprint as kid: the same kid and key as the PEM file.
+  std::string jwk = sb.write("key.jwk", sb.ok({"pubkey", "--key", pem, "--jwk"}));
+  std::string other = make_key(sb, "EdDSA", "other.pem");
+  json set = json::parse(sb.ok({"jwks", "--key", pem, "--key", other, "--key", pem, "--key", jwk}));
+  REQUIRE(set["keys"].size() == 2);
+  CHECK(set["keys"][0]["kid"] == rtrim(sb.ok({"thumbprint", "--key", pem})));
+  CHECK(set["keys"][1]["kid"] == rtrim(sb.ok({"thumbprint", "--key", other})));
+  // jwtkit's own verifier accepts the published set: no kid is ambiguous.
+  std::string published = sb.write_json("jwks.json", set);
+  std::string token = sign(sb, pem, "ES256", kClaims);
+  CHECK(sb.run({"verify", "--jwks", published, "--alg", "ES256", "--now", std::to_string(kNow),
+                token}).exit_code == 0);
+}
+
+TEST_CASE("jwks: two different keys with the same kid are refused (exit 3) naming both") {
+  Sandbox sb;
+  std::string a = sb.write("a.jwk", sb.ok({"keygen", "--alg", "ES256", "--jwk", "--kid", "k1"}));
+  std::string b = sb.write("b.jwk", sb.ok({"keygen", "--alg", "ES256", "--jwk", "--kid", "k1"}));
+  Run r = sb.run({"jwks", "--key", a, "--key", b});
+  require_error(r, 3, "key_mismatch");
+  CHECK_THAT(r.err, contains(a));
+  CHECK_THAT(r.err, contains(b));
+  CHECK_THAT(r.err, contains("same kid \"k1\""));
+}
+
+TEST_CASE("jwks: --keys naming a file says it is not a directory") {
+  Sandbox sb;
+  std::string file = sb.write("file", "x");
+  Run r = sb.run({"jwks", "--keys", file});
+  require_error(r, 3, "io_error");
+  CHECK_THAT(r.err, contains("'" + file + "' is not a directory"));
+  Run missing = sb.run({"jwks", "--keys", sb.path("missing")});
+  require_error(missing, 3, "io_error");
+  CHECK_THAT(missing.err, contains("does not exist"));
 }
 
 // ---- sign and verify ------------------------------------------------------------------------
@@ -636,6 +746,33 @@ TEST_CASE("verify: unreadable or invalid key files exit 3 naming the file and th
   require_error(r, 3, c.code);
   CHECK_THAT(r.err, contains("'" + c.file + "'"));
   CHECK_THAT(r.err, contains(c.reason));
+}
+
+TEST_CASE("key, JWKS, secret and claims files that are FIFOs or devices are refused, not waited on") {
+  Sandbox sb;
+  std::string key = make_key(sb, "ES256", "key.pem");
+  std::string token = sign(sb, key, "ES256", kClaims);
+  std::string fifo = sb.path("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  struct Case {
+    std::vector<std::string> args;
+    std::string file;
+    std::string kind;
+  };
+  const std::vector<Case> cases = {
+      {{"pubkey", "--key", fifo}, fifo, "FIFO"},
+      {{"verify", "--key", fifo, "--alg", "ES256", token}, fifo, "FIFO"},
+      {{"verify", "--jwks", fifo, "--alg", "ES256", token}, fifo, "FIFO"},
+      {{"verify", "--secret", fifo, "--alg", "HS256", token}, fifo, "FIFO"},
+      {{"sign", "--key", key, "--alg", "ES256", "--claims", "@" + fifo}, fifo, "FIFO"},
+      {{"thumbprint", "--key", "/dev/null"}, "/dev/null", "character device"},
+      {{"sign", "--secret", "/dev/zero", "--alg", "HS256"}, "/dev/zero", "character device"}};
+  const Case& c = cases[static_cast<std::size_t>(GENERATE(0, 1, 2, 3, 4, 5, 6))];
+  Run r = sb.run(c.args);
+  require_error(r, 3, "io_error");
+  CHECK_THAT(r.err, contains("'" + c.file + "'"));
+  CHECK_THAT(r.err, contains(c.kind));
+  CHECK_THAT(r.err, contains("not a regular file"));
 }
 
 TEST_CASE("verify: a JWKS file without usable keys or unreadable exits 3") {

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -117,9 +120,21 @@ class Sandbox {
     int rc = posix_spawn(&pid, JWTKIT_CLI_PATH, &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) throw std::runtime_error(std::string("posix_spawn: ") + std::strerror(rc));
+    // A tool that hangs (e.g. blocked opening a FIFO) is killed, and fails its test, rather
+    // than hanging the whole suite.
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-      if (errno != EINTR) throw std::runtime_error("waitpid failed");
+    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+    for (;;) {
+      pid_t done = ::waitpid(pid, &status, WNOHANG);
+      if (done == pid) break;
+      if (done < 0 && errno != EINTR) throw std::runtime_error("waitpid failed");
+      if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     Run r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -135,6 +150,9 @@ class Sandbox {
     REQUIRE(r.exit_code == 0);
     return r.out;
   }
+
+  /// How long one run of the tool may take before it is killed (exit_code 128 + SIGKILL).
+  static constexpr std::chrono::seconds kDeadline{120};
 
   /// Environment variables the tool reads: unset for the child unless set here, so a
   /// developer's own settings cannot change a test's outcome.

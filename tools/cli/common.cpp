@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <random>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -102,13 +103,48 @@ std::string to_json_text(const nlohmann::json& value) {
   return value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+namespace {
+
+// What a non-regular file is, for messages: "a directory", "a FIFO (named pipe)", ...
+std::string file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  return "not a regular file";
+}
+
+Error not_regular(const std::string& path, mode_t mode) {
+  return Error(Errc::io_error,
+               "cannot read '" + path + "': it is " + file_kind(mode) + ", not a regular file");
+}
+
+}  // namespace
+
 Result<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error(Errc::io_error, "cannot open '" + path + "': " + errno_text(errno));
+  // Checked before opening, so that a device is never even opened...
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return not_regular(path, st.st_mode);
+  // ... and after, on what was opened. O_NONBLOCK: open() of a FIFO without a writer would
+  // otherwise wait forever.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return Error(Errc::io_error, "cannot open '" + path + "': " + errno_text(errno));
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
     ::close(fd);
-    return Error(Errc::io_error, "cannot read '" + path + "': it is a directory");
+    return Error(Errc::io_error, "cannot read '" + path + "': " + errno_text(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return not_regular(path, st.st_mode);
+  }
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Error(Errc::io_error, "cannot read '" + path + "': " + errno_text(err));
   }
   auto data = read_fd(fd, "'" + path + "'");
   ::close(fd);
@@ -117,29 +153,107 @@ Result<std::string> read_file(const std::string& path) {
 
 Result<std::string> read_stdin() { return read_fd(STDIN_FILENO, "standard input"); }
 
-Result<void> write_private_file(const std::string& path, std::string_view data) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Error(Errc::io_error, "cannot create '" + path + "': " + errno_text(errno));
-  // The mode given to open() only applies to a new file; an existing one keeps its own.
-  auto failed = [&](const char* what) {
-    int err = errno;
-    ::close(fd);
-    return Error(Errc::io_error, std::string("cannot ") + what + " '" + path + "': " +
-                                     errno_text(err));
+Result<void> write_private_file(const std::string& path, std::string_view data,
+                                bool overwrite) {
+  auto io_error = [&path](const std::string& what, int err) {
+    return Error(Errc::io_error, what + " '" + path + "': " + errno_text(err));
   };
-  if (::fchmod(fd, 0600) != 0) return failed("restrict the permissions of");
+  auto refuse = [&path](const std::string& why) {
+    return Error(Errc::io_error, "refusing to write '" + path + "': " + why);
+  };
+  auto exists_error = [&] {
+    return refuse("it already exists (pass --force to replace it)");
+  };
+  // What is at `path` is looked at (lstat: a symlink itself), never opened or chmod'ed.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) return refuse("it is a symbolic link");
+    if (!S_ISREG(st.st_mode)) {
+      return refuse("it is " + file_kind(st.st_mode) + ", not a regular file");
+    }
+    if (!overwrite) return exists_error();
+  } else if (errno != ENOENT) {
+    return io_error("cannot create", errno);
+  }
+
+  // A temporary file next to it (rename() is atomic only within one file system).
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0                ? "/"
+                                                      : path.substr(0, slash);
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (base.empty()) return refuse("it names a directory, not a file");
+  std::random_device random;
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    char suffix[32];
+    std::snprintf(suffix, sizeof suffix, ".tmp-%08x%08x", random(), random());
+    tmp = (dir == "/" ? "/" : dir + "/") + "." + base + suffix;
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) return io_error("cannot create", errno);
+  }
+  if (fd < 0) return io_error("cannot create a temporary file for", EEXIST);
+
+  auto failed = [&](const std::string& what, int err) {
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    return io_error(what, err);
+  };
   std::size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return failed("write");
+      return failed("cannot write", errno);
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) return failed("sync");
-  if (::close(fd) != 0) {
-    return Error(Errc::io_error, "cannot close '" + path + "': " + errno_text(errno));
+  if (::fsync(fd) != 0) return failed("cannot sync", errno);
+  int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) return failed("cannot close", errno);
+
+  if (overwrite) {
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("cannot create", errno);
+  } else if (::link(tmp.c_str(), path.c_str()) == 0) {
+    // link() never replaces: a file that appeared since the check above is kept.
+    ::unlink(tmp.c_str());
+  } else if (errno == EEXIST) {
+    ::unlink(tmp.c_str());
+    return exists_error();
+  } else if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EMLINK) {
+    // A file system without hard links: rename() after a second look.
+    if (::lstat(path.c_str(), &st) == 0) {
+      ::unlink(tmp.c_str());
+      return exists_error();
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("cannot create", errno);
+  } else {
+    return failed("cannot create", errno);
+  }
+
+  // The new directory entry is durable only once the directory itself is synced.
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    int rc = ::fsync(dir_fd);
+    int err = errno;
+    ::close(dir_fd);
+    if (rc != 0 && err != EINVAL) return io_error("cannot sync the directory of", err);
+  }
+  return jwtkit::ok();
+}
+
+Result<void> check_key_directory(const std::string& dir) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return Error(Errc::io_error, "key directory '" + dir + "' does not exist");
+    }
+    return Error(Errc::io_error, "key directory '" + dir + "': " + errno_text(errno));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return Error(Errc::io_error, "key directory '" + dir + "' is not a directory");
   }
   return jwtkit::ok();
 }

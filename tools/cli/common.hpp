@@ -42,13 +42,22 @@ void print(std::string_view text);
 /// JSON for humans and scripts: indented, invalid UTF-8 replaced rather than thrown on.
 std::string to_json_text(const nlohmann::json& value);
 
-/// The whole file. Errors: io_error naming the file and the reason.
+/// The whole of a regular file (a FIFO, device or directory is refused rather than blocked
+/// on or read forever). Errors: io_error naming the file and the reason.
 jwtkit::Result<std::string> read_file(const std::string& path);
 /// All of standard input. Errors: io_error.
 jwtkit::Result<std::string> read_stdin();
-/// Creates or truncates `path` with mode 0600 (also forced on an existing file) and writes
-/// `data`, checking every step. Errors: io_error naming the file.
-jwtkit::Result<void> write_private_file(const std::string& path, std::string_view data);
+/// Writes `data` to `path` as a new file of mode 0600: a temporary file in the same
+/// directory (created exclusively, never through a symlink) is written, synced and renamed
+/// into place, so a reader never sees a partial key and nothing that was at `path` is ever
+/// opened or chmod'ed. An existing symlink or non-regular file at `path` is refused; an
+/// existing regular file is replaced only when `overwrite`. Errors: io_error naming the file.
+jwtkit::Result<void> write_private_file(const std::string& path, std::string_view data,
+                                        bool overwrite);
+
+/// Checks that `dir` is an existing directory. Errors: io_error saying that it does not
+/// exist, or that it is not a directory.
+jwtkit::Result<void> check_key_directory(const std::string& dir);
 
 /// Loads a key from a PEM or JWK file, telling the two apart by content. Errors name the
 /// file: io_error, or the key's own error (malformed, key_mismatch, unsupported_alg).

@@ -9,7 +9,7 @@
 #include <jwtkit/jwt.hpp>
 #include <jwtkit/stores/file.hpp>
 
-#include <sys/stat.h>
+#include <map>
 
 namespace jwtkit_cli {
 
@@ -75,8 +75,11 @@ int run_keygen(const Args& args) {
     text = *pem;
   }
   if (auto out = args.get("out")) {
-    if (auto w = write_private_file(*out, text); !w) return fail(kExitFailure, w.error());
+    if (auto w = write_private_file(*out, text, args.has("force")); !w) {
+      return fail(kExitFailure, w.error());
+    }
   } else {
+    if (args.has("force")) return usage_error("--force applies to --out FILE only");
     print(text);
   }
   return kExitOk;
@@ -117,10 +120,7 @@ int run_thumbprint(const Args& args) {
 // Keys of an engine key directory (a FileKeyStore) that verifiers need: every key that is not
 // retired and whose verification window is still open.
 Result<std::vector<Key>> publishable_keys(const std::string& dir, jwtkit::TimePoint now) {
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Error(Errc::io_error, "key directory '" + dir + "' does not exist");
-  }
+  if (auto checked = check_key_directory(dir); !checked) return checked.error();
   auto store = jwtkit::FileKeyStore::open(dir);
   if (!store) return store.error();
   auto records = (*store)->load_all();
@@ -141,11 +141,44 @@ Result<std::vector<Key>> publishable_keys(const std::string& dir, jwtkit::TimePo
   return keys;
 }
 
+// The keys of one JWKS, one per kid. Verifiers (jwtkit's own included) refuse every key of a
+// set whose kid is not unique, so the same key given twice is published once, and two
+// different keys under one kid are refused rather than published.
+class KidSet {
+ public:
+  /// `source` names where the key came from, for the error message.
+  Result<void> add(const Key& key, const std::string& source) {
+    auto [it, inserted] = index_.try_emplace(key.kid(), keys_.size());
+    if (inserted) {
+      keys_.push_back(key);
+      sources_.push_back(source);
+      return jwtkit::ok();
+    }
+    Key& seen = keys_[it->second];
+    const bool same_key = seen.thumbprint() == key.thumbprint() && !key.thumbprint().empty();
+    const bool same_alg = !seen.alg() || !key.alg() || seen.alg() == key.alg();
+    if (!same_key || !same_alg) {
+      return Error(Errc::key_mismatch,
+                   source + " and " + sources_[it->second] + " are different keys with the same "
+                   "kid \"" + key.kid() + "\"; a JWKS with both could not be used (a verifier " +
+                   "cannot tell which key a token names)");
+    }
+    if (!seen.alg() && key.alg()) seen = key;  // the same key: keep the more specific entry
+    return jwtkit::ok();
+  }
+  std::vector<Key> take() && { return std::move(keys_); }
+
+ private:
+  std::map<std::string, std::size_t> index_;
+  std::vector<Key> keys_;
+  std::vector<std::string> sources_;
+};
+
 int run_jwks(const Args& args) {
   auto paths = args.all("key");
   auto dir = args.get("keys");
   if (paths.empty() && !dir) return usage_error("jwks needs --key FILE (one or more) or --keys DIR");
-  std::vector<Key> keys;
+  KidSet keys;
   for (const auto& path : paths) {
     auto key = load_key_file(path);
     if (!key) return fail(kExitFailure, key.error());
@@ -153,16 +186,22 @@ int run_jwks(const Args& args) {
       return fail(kExitFailure, Error(Errc::key_mismatch, "key file '" + path +
                                           "' is an HMAC secret, which is never published"));
     }
-    keys.push_back(*key);
+    if (auto added = keys.add(*key, "key file '" + path + "'"); !added) {
+      return fail(kExitFailure, added.error());
+    }
   }
   if (dir) {
     auto now = command_now(args);
     if (!now) return fail(kExitUsage, now.error());
     auto stored = publishable_keys(*dir, *now);
     if (!stored) return fail(kExitFailure, stored.error());
-    keys.insert(keys.end(), stored->begin(), stored->end());
+    for (const auto& key : *stored) {
+      if (auto added = keys.add(key, "the key in '" + *dir + "'"); !added) {
+        return fail(kExitFailure, added.error());
+      }
+    }
   }
-  print(to_json_text(jwtkit::JwkSet(std::move(keys)).to_public_json()));
+  print(to_json_text(jwtkit::JwkSet(std::move(keys).take()).to_public_json()));
   return kExitOk;
 }
 
@@ -421,17 +460,20 @@ std::vector<Command> jose_commands() {
   std::vector<Command> commands;
 
   commands.push_back(Command{
-      "keygen", "--alg ALG [--kid KID] [--jwk] [--bits N] [--out FILE]",
+      "keygen", "--alg ALG [--kid KID] [--jwk] [--bits N] [--out FILE [--force]]",
       "generate a private key (PEM, or a private JWK)",
       "Generates a new random key for ALG: RSA for RS*/PS* (2048 bits unless --bits), P-256/\n"
       "P-384/P-521 for ES256/ES384/ES512, Ed25519 for EdDSA, a secret of the hash size for\n"
       "HS* (JWK only). The kid defaults to the key's RFC 7638 thumbprint; a JWK also records\n"
-      "the alg. A file written with --out is created with mode 0600.",
+      "the alg. --out FILE writes a new file of mode 0600 (through a temporary file renamed\n"
+      "into place); an existing FILE is replaced only with --force, and a symlink or anything\n"
+      "that is not a regular file never is.",
       {{"alg", "ALG", "algorithm the key is for (HS256 ... EdDSA)"},
        {"kid", "KID", "key id (JWK only; default: the RFC 7638 thumbprint)"},
        {"jwk", "", "write a private JWK instead of PKCS#8 PEM"},
        {"bits", "N", "RSA modulus size, 2048..16384 (default 2048)"},
-       {"out", "FILE", "write to FILE (mode 0600) instead of standard output"}},
+       {"out", "FILE", "write to FILE (mode 0600) instead of standard output"},
+       {"force", "", "replace FILE when it exists (a regular file only)"}},
       0, exit_codes_help("the key was written"), run_keygen});
 
   commands.push_back(Command{
@@ -450,7 +492,8 @@ std::vector<Command> jose_commands() {
       "jwks", "(--key FILE [--key FILE ...] | --keys DIR)", "print the public JWK Set of keys",
       "Prints {\"keys\":[...]} with the public members of each key. --keys DIR reads the key\n"
       "directory of the engine commands and publishes every key that still verifies.\n"
-      "HMAC secrets are never published.",
+      "HMAC secrets are never published. A key given twice is published once; two different\n"
+      "keys with the same kid are refused (exit 3), since no verifier could use either.",
       {{"key", "FILE", "key file: PEM or JWK (repeatable)", true},
        {"keys", "DIR", "an engine key directory"},
        kNow},

@@ -4,6 +4,7 @@
 #include "common.hpp"
 
 #include <jwtkit/error.hpp>
+#include <jwtkit/version.hpp>
 
 #include <cstdio>
 #include <exception>
@@ -24,7 +25,8 @@ std::vector<Command> all_commands() {
 std::string tool_help(const std::vector<Command>& commands) {
   std::string s =
       "Usage: jwtkit <command> [options]\n"
-      "       jwtkit <command> --help\n\n"
+      "       jwtkit <command> --help\n"
+      "       jwtkit --version\n\n"
       "Make keys, sign, verify and inspect JSON Web Tokens, and issue, refresh and revoke\n"
       "them through the jwtkit engine. Keys are read from PEM or JWK files (detected).\n\n"
       "Commands:\n";
@@ -65,6 +67,11 @@ int run(int argc, char** argv) {
     return jwtkit_cli::usage_error("no command given");
   }
   const std::string& name = args.front();
+  if (name == "--version") {
+    if (args.size() > 1) return jwtkit_cli::usage_error("--version takes no arguments");
+    jwtkit_cli::print("jwtkit " JWTKIT_VERSION_STRING "\n");
+    return jwtkit_cli::kExitOk;
+  }
   if (name == "-h" || name == "--help" || name == "help") {
     if (name == "help" && args.size() > 1) {
       args = {args[1], "--help"};  // "jwtkit help verify" works like "jwtkit verify --help"
