@@ -53,11 +53,35 @@ TEST_CASE("engine help: every engine command's --help documents its options and 
   Run r = sb.run({command, "--help"});
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, contains("Usage: jwtkit " + command));
-  CHECK_THAT(r.out, contains("--keys DIR"));
-  CHECK_THAT(r.out, contains("--store URL"));
+  if (command != "sessions") CHECK_THAT(r.out, contains("--keys DIR"));
+  if (command != "rotate") CHECK_THAT(r.out, contains("--store URL"));
   CHECK_THAT(r.out, contains("Exit codes:\n  0  "));
   CHECK_THAT(r.out, contains("3  key, file or store error"));
   CHECK_THAT(sb.ok({"--help"}), contains("  " + command + " "));
+}
+
+TEST_CASE("engine help: each command shows, and accepts, only the options it uses") {
+  Sandbox sb;
+  std::string sessions = sb.ok({"sessions", "--help"});
+  CHECK_THAT(sessions, contains("--store URL"));
+  CHECK_THAT(sessions, contains("--sub SUB"));
+  for (const char* unrelated : {"--keys", "--alg", "--iss", "--aud", "--access-ttl",
+                                "--refresh-ttl", "--leeway", "--publish-delay"}) {
+    CHECK_THAT(sessions, !contains(unrelated));
+  }
+  Run keys = sb.run({"sessions", "--store", "redis://127.0.0.1:1", "--sub", "a", "--keys", "d"});
+  require_error(keys, 2, "invalid_argument");
+  CHECK_THAT(keys.err, contains("unknown option '--keys'"));
+
+  std::string rotate = sb.ok({"rotate", "--help"});
+  for (const char* unrelated : {"--store", "--iss", "--aud", "--sub"}) {
+    CHECK_THAT(rotate, !contains(unrelated));
+  }
+  CHECK_THAT(rotate, contains("--publish-delay D the new key is published in the JWKS at once"));
+  CHECK_THAT(rotate, contains("starts signing\nonly after D"));
+  CHECK_THAT(sb.ok({"cleanup", "--help"}), !contains("--alg"));
+  CHECK_THAT(sb.ok({"introspect", "--help"}), !contains("--access-ttl"));
+  CHECK_THAT(sb.ok({"issue", "--help"}), !contains("--publish-delay"));
 }
 
 TEST_CASE("engine issue: without --store it prints a pair and warns that nothing is recorded") {
@@ -230,6 +254,42 @@ TEST_CASE("engine rotate: creates the first key, then a new one; the old one kee
   json header = json::parse(sb.ok({"decode", after["access_token"]}))["header"];
   CHECK(header["alg"] == "ES256");
   CHECK(header["kid"] == second["kid"]);
+}
+
+TEST_CASE("engine rotate: changing between HMAC and a key pair needs --force") {
+  Sandbox sb;
+  struct Case {
+    std::string from, to, why;
+  };
+  const std::vector<Case> cases = {
+      {"ES256", "HS256", "resource servers verifying through the JWKS could no longer verify"},
+      {"HS256", "RS256", "resource servers verifying with the shared secret could no longer"}};
+  const Case& c = cases[static_cast<std::size_t>(GENERATE(0, 1))];
+  const std::string dir = sb.path("keys-" + c.from);
+  sb.ok({"rotate", "--keys", dir, "--alg", c.from, "--now", at(kNow)});
+  Run refused = sb.run({"rotate", "--keys", dir, "--alg", c.to, "--now", at(kNow + 10)});
+  require_error(refused, 2, "invalid_argument");
+  CHECK_THAT(refused.err, contains(c.why));
+  CHECK_THAT(refused.err, contains("--force"));
+  CHECK(files_in(dir) == 1);  // nothing was generated
+
+  json forced = json::parse(sb.ok({"rotate", "--keys", dir, "--alg", c.to, "--force", "--now",
+                                   at(kNow + 20)}));
+  CHECK(forced["kid"] == forced["active_kid"]);
+  CHECK(files_in(dir) == 2);
+  // Within one kind no --force is needed.
+  sb.ok({"rotate", "--keys", dir, "--alg", c.to == "HS256" ? "HS384" : "ES256", "--now",
+         at(kNow + 30)});
+}
+
+TEST_CASE("engine: a --keys path that is a file says it is not a directory") {
+  Sandbox sb;
+  std::string file = sb.write("file", "x");
+  for (const char* command : {"cleanup", "rotate"}) {
+    Run r = sb.run({command, "--keys", file});
+    require_error(r, 3, "io_error");
+    CHECK_THAT(r.err, contains("'" + file + "' is not a directory"));
+  }
 }
 
 TEST_CASE("engine cleanup: removes keys whose tokens have all expired") {

@@ -12,9 +12,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 #include <optional>
-
-#include <sys/stat.h>
 
 namespace jwtkit_cli {
 
@@ -40,6 +39,7 @@ struct Opened {
   int exit_code = kExitOk;
   bool shared_store = false;
   bool had_keys = false;  ///< the key directory held keys before this run
+  std::optional<jwtkit::Alg> active_alg;  ///< the signing key's algorithm before this run
   jwtkit::TimePoint now{};
 };
 
@@ -131,10 +131,10 @@ Opened open_engine(const Args& args, std::string_view command, unsigned needs,
     return failed(usage_error(std::string(command) + " needs --keys DIR (the key directory)"));
   }
   if (dir) {
-    struct stat st {};
-    if (!(needs & kCreateKeys) && (::stat(dir->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))) {
-      return failed(fail(kExitFailure,
-                         Error(Errc::io_error, "key directory '" + *dir + "' does not exist")));
+    if (!(needs & kCreateKeys)) {
+      if (auto checked = check_key_directory(*dir); !checked) {
+        return failed(fail(kExitFailure, checked.error()));
+      }
     }
     auto store = jwtkit::FileKeyStore::open(*dir);
     if (!store) return failed(store_op_fail(store.error()));
@@ -144,6 +144,9 @@ Opened open_engine(const Args& args, std::string_view command, unsigned needs,
     if (!records.empty() || (needs & kCreateKeys)) keys = std::move(*store);
   }
   o.had_keys = !records.empty();
+  for (const auto& r : records) {
+    if (r.state == jwtkit::KeyState::active) o.active_alg = r.alg;
+  }
   if (!keys) {
     if (needs & kKeys) {
       return failed(fail(kExitFailure,
@@ -318,6 +321,26 @@ int run_sessions(const Args& args) {
   return kExitOk;
 }
 
+bool is_hmac(jwtkit::Alg alg) { return jwtkit::key_type_for(alg) == jwtkit::KeyType::oct; }
+
+// Switching between an HMAC secret and a key pair changes how every resource server must
+// verify, which a key rotation alone cannot tell them.
+std::optional<std::string> kind_switch(jwtkit::Alg from, jwtkit::Alg to) {
+  const std::string change = std::string("from ") + std::string(jwtkit::to_string(from)) +
+                             " to " + std::string(jwtkit::to_string(to));
+  if (!is_hmac(from) && is_hmac(to)) {
+    return "rotating " + change + " replaces the key pair by an HMAC secret, which the JWKS "
+           "never publishes: resource servers verifying through the JWKS could no longer "
+           "verify the new tokens (pass --force if every verifier has the secret)";
+  }
+  if (is_hmac(from) && !is_hmac(to)) {
+    return "rotating " + change + " replaces the HMAC secret by a key pair: resource servers "
+           "verifying with the shared secret could no longer verify the new tokens (pass "
+           "--force once they all verify through the JWKS)";
+  }
+  return std::nullopt;
+}
+
 int run_rotate(const Args& args) {
   Opened o = open_engine(args, "rotate", kKeys | kCreateKeys);
   if (!o.engine) return o.exit_code;
@@ -327,6 +350,9 @@ int run_rotate(const Args& args) {
   } else {
     std::optional<jwtkit::Alg> alg;
     if (args.has("alg")) alg = o.engine->options().signing_alg;
+    if (alg && o.active_alg && !args.has("force")) {
+      if (auto why = kind_switch(*o.active_alg, *alg)) return usage_error(*why);
+    }
     auto rotated = o.engine->rotate_key(alg);
     if (!rotated) return store_op_fail(rotated.error());
     kid = *rotated;
@@ -345,19 +371,28 @@ int run_cleanup(const Args& args) {
   return kExitOk;
 }
 
-std::vector<OptionSpec> with_engine_options(std::vector<OptionSpec> own) {
-  const std::vector<OptionSpec> common = {
+// The engine options a command uses, by name, after its own: each command accepts and
+// documents exactly the options it reads.
+std::vector<OptionSpec> with_engine_options(std::vector<OptionSpec> own,
+                                            std::initializer_list<std::string_view> names) {
+  static const OptionSpec kCatalog[] = {
       {"keys", "DIR", "the key directory (a FileKeyStore: one 0600 JSON file per key)"},
       {"store", "URL", "the shared revocation store: redis://[user:pass@]host[:port][/db]"},
       {"iss", "ISSUER", "the engine's issuer (default: $JWTKIT_ISSUER)"},
       {"aud", "AUDIENCE", "audience of access tokens, repeatable (default: $JWTKIT_AUDIENCE)",
        true},
-      {"alg", "ALG", "signing algorithm of a new key (default: the active key's, or RS256)"},
       {"access-ttl", "DURATION", "access token lifetime (default 15m)"},
       {"refresh-ttl", "DURATION", "refresh token lifetime (default 30d)"},
       {"leeway", "DURATION", "clock skew allowed, at most 600 s (default 30)"},
       {"now", "UNIXTIME", "act as of this time instead of the system clock"}};
-  own.insert(own.end(), common.begin(), common.end());
+  for (std::string_view name : names) {
+    const OptionSpec* found = nullptr;
+    for (const auto& spec : kCatalog) {
+      if (spec.name == name) found = &spec;
+    }
+    if (found == nullptr) std::abort();  // a typo in the command table below
+    own.push_back(*found);
+  }
   return own;
 }
 
@@ -374,8 +409,11 @@ std::vector<Command> engine_commands() {
       "as JSON. An empty key directory first gets a signing key (--alg, default RS256).\n"
       "Without --store the session is recorded nowhere (a warning says so): its refresh\n"
       "token can then be neither refreshed nor revoked.",
-      with_engine_options({{"sub", "SUB", "the subject (required)"},
-                           {"claims", "JSON", "extra claims of the access token (object, @FILE, -)"}}),
+      with_engine_options(
+          {{"sub", "SUB", "the subject (required)"},
+           {"claims", "JSON", "extra claims of the access token (object, @FILE, -)"},
+           {"alg", "ALG", "algorithm of the first key of an empty directory (default RS256)"}},
+          {"keys", "store", "iss", "aud", "access-ttl", "refresh-ttl", "now"}),
       0, exit_codes_help("the token pair was printed"), run_issue});
 
   commands.push_back(Command{
@@ -384,7 +422,10 @@ std::vector<Command> engine_commands() {
       "Exchanges a refresh token for a new access and refresh token of the same session. The\n"
       "old refresh token is marked used in the store; presenting it again revokes the whole\n"
       "session (refresh_reused). Needs --store.",
-      with_engine_options({{"claims", "JSON", "extra claims of the new access token"}}), 1,
+      with_engine_options({{"claims", "JSON", "extra claims of the new access token"}},
+                          {"keys", "store", "iss", "aud", "access-ttl", "refresh-ttl", "leeway",
+                           "now"}),
+      1,
       exit_codes_help("the new pair was printed",
                       "the token was rejected (expired, revoked, refresh_reused, ...)"),
       run_refresh});
@@ -394,10 +435,14 @@ std::vector<Command> engine_commands() {
       "revoke a token, a token id or every token of a subject (engine)",
       "Revokes a token (its signature is checked first; revoking a refresh token ends its\n"
       "session), a token id until UNIXTIME, or every token of a subject issued up to now.\n"
-      "Needs --store. TOKEN needs --keys, --iss and --aud.",
+      "Needs --store. TOKEN needs --keys, --iss and --aud. A session or subject revocation is\n"
+      "kept for the longest token lifetime plus leeway: give the TTLs the tokens were issued\n"
+      "with.",
       with_engine_options({{"jti", "JTI", "revoke this token id"},
                            {"exp", "UNIXTIME", "until when (the token's exp)"},
-                           {"sub", "SUB", "revoke every token of this subject issued up to now"}}),
+                           {"sub", "SUB", "revoke every token of this subject issued up to now"}},
+                          {"keys", "store", "iss", "aud", "access-ttl", "refresh-ttl", "leeway",
+                           "now"}),
       1,
       exit_codes_help("the revocation was stored", "the token was rejected (bad signature, ...)"),
       run_revoke});
@@ -408,7 +453,7 @@ std::vector<Command> engine_commands() {
       "Verifies an access (or refresh) token as the engine does: signature, type, iss, aud,\n"
       "times, and revocation of its jti, session and subject in --store, then prints its\n"
       "claims. A store that cannot answer rejects the token (exit 3). Needs --store.",
-      with_engine_options({}), 1,
+      with_engine_options({}, {"keys", "store", "iss", "aud", "leeway", "now"}), 1,
       exit_codes_help("the token is valid; its claims were printed",
                       "the token was rejected (expired, revoked, bad_signature, ...)"),
       run_introspect});
@@ -416,23 +461,37 @@ std::vector<Command> engine_commands() {
   commands.push_back(Command{
       "sessions", "--store URL --sub SUB", "count a subject's live sessions (engine)",
       "Prints how many refresh sessions of SUB have not expired. Needs --store.",
-      with_engine_options({{"sub", "SUB", "the subject (required)"}}), 0,
+      with_engine_options({{"sub", "SUB", "the subject (required)"}}, {"store", "now"}), 0,
       exit_codes_help("the count was printed"), run_sessions});
 
   commands.push_back(Command{
-      "rotate", "--keys DIR [--alg ALG] [--publish-delay D]", "rotate the signing key (engine)",
-      "Generates a new signing key in the key directory; the previous key keeps verifying\n"
-      "until every token it signed has expired (refresh TTL + leeway). With --publish-delay\n"
-      "the new key is only published until the delay has passed. An empty directory gets its\n"
-      "first key. Prints the new kid and the active kid.",
-      with_engine_options({{"publish-delay", "DURATION", "publish before signing (default 0)"}}),
+      "rotate", "--keys DIR [--alg ALG] [--publish-delay D] [--force]",
+      "rotate the signing key (engine)",
+      "Generates a new signing key in the key directory (an empty directory gets its first\n"
+      "key) and prints the new kid and the active kid. The previous key keeps verifying until\n"
+      "every token it signed has expired (refresh TTL + leeway, so give the TTLs the tokens\n"
+      "were issued with).\n"
+      "With --publish-delay D the new key is published in the JWKS at once and starts signing\n"
+      "only after D, so that verifiers caching the JWKS learn it first. The delay is not\n"
+      "recorded in the key directory: another engine command run before D has passed makes\n"
+      "the new key sign at once.\n"
+      "Changing between an HMAC algorithm (HS*) and a key pair is refused without --force:\n"
+      "the JWKS never publishes HMAC secrets, so resource servers verifying through it could\n"
+      "no longer verify (and servers holding the secret cannot verify a key pair's tokens).",
+      with_engine_options(
+          {{"alg", "ALG", "algorithm of the new key (default: the active key's, or RS256)"},
+           {"publish-delay", "DURATION",
+            "publish the new key at once, sign with it only after DURATION (default 0)"},
+           {"force", "", "allow changing between HMAC (HS*) and a key pair"}},
+          {"keys", "access-ttl", "refresh-ttl", "leeway", "now"}),
       0, exit_codes_help("the new kid was printed"), run_rotate});
 
   commands.push_back(Command{
       "cleanup", "--keys DIR [--store URL]", "remove expired keys and revocation entries (engine)",
       "Removes keys that no longer verify from the key directory and, with --store, expired\n"
       "revocation entries from the store. Prints how many entries went.",
-      with_engine_options({}), 0, exit_codes_help("the count was printed"), run_cleanup});
+      with_engine_options({}, {"keys", "store", "now"}), 0,
+      exit_codes_help("the count was printed"), run_cleanup});
   return commands;
 }
 
