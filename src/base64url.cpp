@@ -1,5 +1,7 @@
 #include <jwtkit/base64url.hpp>
 
+#include "base64url_detail.hpp"
+
 #include <array>
 #include <cstdint>
 
@@ -42,21 +44,34 @@ std::string encode(std::string_view bytes) {
 }
 
 Result<std::string> decode(std::string_view text) {
+  if (text.size() % 4 == 1) return Error(Errc::malformed, "base64url: impossible length (1 mod 4)");
+  std::string out(detail::base64url_decoded_size(text), '\0');
+  if (auto r = detail::base64url_decode_to(text, reinterpret_cast<unsigned char*>(out.data())); !r) {
+    return r.error();
+  }
+  return out;
+}
+
+}  // namespace jwtkit::base64url
+
+namespace jwtkit::detail {
+
+Result<void> base64url_decode_to(std::string_view text, unsigned char* out) {
+  const auto& table = base64url::kTable;
   const std::size_t rest = text.size() % 4;
   if (rest == 1) return Error(Errc::malformed, "base64url: impossible length (1 mod 4)");
   const std::size_t full = text.size() - rest;
-  std::string out(full / 4 * 3 + (rest == 0 ? 0 : rest - 1), '\0');
   const auto* in = reinterpret_cast<const unsigned char*>(text.data());
-  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  unsigned char* o = out;
   auto bad = [&](std::size_t at) -> Error {
     if (text[at] == '=') return Error(Errc::malformed, "base64url: padding is not allowed");
     return Error(Errc::malformed, "base64url: character outside the alphabet");
   };
   std::size_t i = 0;
   for (; i < full; i += 4) {
-    const int a = kTable[in[i]], b = kTable[in[i + 1]], c = kTable[in[i + 2]], d = kTable[in[i + 3]];
+    const int a = table[in[i]], b = table[in[i + 1]], c = table[in[i + 2]], d = table[in[i + 3]];
     if ((a | b | c | d) < 0) {
-      for (std::size_t k = i;; ++k) if (kTable[in[k]] < 0) return bad(k);
+      for (std::size_t k = i;; ++k) if (table[in[k]] < 0) return bad(k);
     }
     const std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
                             (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
@@ -67,7 +82,7 @@ Result<std::string> decode(std::string_view text) {
   if (rest != 0) {
     std::uint32_t v = 0;
     for (std::size_t k = 0; k < rest; ++k) {
-      const int x = kTable[in[i + k]];
+      const int x = table[in[i + k]];
       if (x < 0) return bad(i + k);
       v |= static_cast<std::uint32_t>(x) << (18 - 6 * k);
     }
@@ -77,7 +92,7 @@ Result<std::string> decode(std::string_view text) {
     *o++ = static_cast<unsigned char>(v >> 16);
     if (rest == 3) *o++ = static_cast<unsigned char>(v >> 8);
   }
-  return out;
+  return ok();
 }
 
-}  // namespace jwtkit::base64url
+}  // namespace jwtkit::detail

@@ -1,5 +1,6 @@
 #include "json_scan.hpp"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -10,24 +11,39 @@ namespace jwtkit::detail {
 
 namespace {
 
-// One object's member names, for duplicate detection: a linear scan while small, a hash set
-// once large, so a hostile object of thousands of members costs linear time.
+// One object's member names, for duplicate detection: a linear scan over an inline array
+// while small (no allocation for the objects tokens have), a hash set once large, so a
+// hostile object of thousands of members still costs linear time.
 class NameSet {
  public:
   bool insert(std::string_view name) {
     if (set_) return set_->insert(name).second;
-    for (auto n : small_) {
-      if (n == name) return false;
+    for (std::size_t i = 0; i < count_; ++i) {
+      const std::string_view n = small_[i];
+      if (n.size() == name.size() && (n.empty() || n[0] == name[0]) && n == name) return false;
     }
-    small_.push_back(name);
-    if (small_.size() > 16) set_.reset(new std::unordered_set<std::string_view>(small_.begin(), small_.end()));
-    return true;
+    if (count_ < small_.size()) {
+      small_[count_++] = name;
+      return true;
+    }
+    set_.reset(new std::unordered_set<std::string_view>(small_.begin(), small_.end()));
+    return set_->insert(name).second;
   }
 
  private:
-  std::vector<std::string_view> small_;
+  std::array<std::string_view, 16> small_{};
+  std::size_t count_ = 0;
   std::unique_ptr<std::unordered_set<std::string_view>> set_;
 };
+
+// Bytes a string scan must stop at: the closing quote, a backslash, control characters and
+// the lead bytes of multi-byte UTF-8; everything else is skipped by one table lookup.
+constexpr std::array<bool, 256> make_special() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  return t;
+}
+constexpr std::array<bool, 256> kSpecial = make_special();
 
 class Scanner {
  public:
@@ -211,6 +227,10 @@ class Scanner {
     const char* start = p_;
     while (p_ != end_) {
       unsigned char c = static_cast<unsigned char>(*p_);
+      if (!kSpecial[c]) {
+        ++p_;
+        continue;
+      }
       if (c == '"') {
         s = std::string_view(start, static_cast<std::size_t>(p_ - start));
         ++p_;

@@ -2,6 +2,7 @@
 #include <jwtkit/json.hpp>
 #include <jwtkit/jws.hpp>
 
+#include "base64url_detail.hpp"
 #include "json_scan.hpp"
 #include "key_impl.hpp"
 #include "ossl.hpp"
@@ -28,19 +29,61 @@ EVP_MAC* hmac() {
 
 std::size_t hmac_index(Alg alg) { return alg == Alg::HS256 ? 0 : alg == Alg::HS384 ? 1 : 2; }
 
-Result<std::string> hmac_tag(const detail::KeyImpl& k, Alg alg, std::string_view data) {
-  const EVP_MAC_CTX* tmpl = k.hmac_templates[hmac_index(alg)].get();
-  if (tmpl == nullptr) return Error(Errc::key_mismatch, "HMAC secret too short for this algorithm");
-  // The template is keyed once; a duplicate per call is what keeps this thread-safe.
-  detail::MacCtxPtr ctx(EVP_MAC_CTX_dup(tmpl));
-  std::string tag(EVP_MAX_MD_SIZE, '\0');
-  std::size_t len = 0;
-  if (!ctx || EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), reinterpret_cast<unsigned char*>(tag.data()), &len, tag.size()) != 1) {
-    return detail::openssl_error(Errc::crypto_error, "HMAC failed");
+// HMAC contexts cached per thread, keyed by (key id, hash). Duplicating the key's template
+// on every call (EVP_MAC_CTX_dup) touches reference counts shared by all threads, and that
+// stopped two threads from going faster than one; a context of this thread's own, re-armed
+// with EVP_MAC_init(ctx, NULL, ...) (same key), touches nothing shared.
+class ThreadMacCache {
+ public:
+  ~ThreadMacCache() {
+    for (auto& e : entries_) EVP_MAC_CTX_free(e.ctx);
   }
-  tag.resize(len);
-  return tag;
+  EVP_MAC_CTX* get(const detail::KeyImpl& k, std::size_t index) {
+    for (auto& e : entries_) {
+      if (e.ctx != nullptr && e.key_id == k.id && e.index == index) {
+        if (EVP_MAC_init(e.ctx, nullptr, 0, nullptr) == 1) return e.ctx;
+        EVP_MAC_CTX_free(e.ctx);
+        e.ctx = nullptr;
+        return nullptr;
+      }
+    }
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(k.hmac_templates[index].get());
+    if (ctx == nullptr) return nullptr;
+    Entry& slot = entries_[next_++ % entries_.size()];  // evict round-robin
+    EVP_MAC_CTX_free(slot.ctx);
+    slot = Entry{k.id, index, ctx};
+    return ctx;
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t key_id = 0;
+    std::size_t index = 0;
+    EVP_MAC_CTX* ctx = nullptr;
+  };
+  std::array<Entry, 8> entries_{};
+  std::size_t next_ = 0;
+};
+
+// The HMAC of `data` into `out` (EVP_MAX_MD_SIZE bytes); returns its length, 0 on failure.
+std::size_t hmac_into(const detail::KeyImpl& k, std::size_t index, std::string_view data, unsigned char* out) {
+  thread_local ThreadMacCache cache;
+  EVP_MAC_CTX* ctx = cache.get(k, index);
+  std::size_t len = 0;
+  if (ctx == nullptr || EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx, out, &len, EVP_MAX_MD_SIZE) != 1) {
+    return 0;
+  }
+  return len;
+}
+
+Result<std::string> hmac_tag(const detail::KeyImpl& k, Alg alg, std::string_view data) {
+  const std::size_t index = hmac_index(alg);
+  if (!k.hmac_templates[index]) return Error(Errc::key_mismatch, "HMAC secret too short for this algorithm");
+  unsigned char tag[EVP_MAX_MD_SIZE];
+  const std::size_t len = hmac_into(k, index, data, tag);
+  if (len == 0) return detail::openssl_error(Errc::crypto_error, "HMAC failed");
+  return std::string(reinterpret_cast<const char*>(tag), len);
 }
 
 // A signature context for (key, alg, sign?) set up with digest and padding, taken from the
@@ -251,10 +294,12 @@ Result<void> verify_signature(const Key& key, Alg alg, std::string_view signing_
     if (auto ok = key.check_alg(alg); !ok) return ok.error();
     const detail::KeyImpl& k = key.impl();
     if (k.type == KeyType::oct) {
-      auto tag = hmac_tag(k, alg, signing_input);
-      if (!tag) return tag.error();
-      if (signature.size() != tag->size() ||
-          CRYPTO_memcmp(tag->data(), signature.data(), tag->size()) != 0) {
+      const std::size_t index = hmac_index(alg);
+      if (!k.hmac_templates[index]) return Error(Errc::key_mismatch, "HMAC secret too short for this algorithm");
+      unsigned char tag[EVP_MAX_MD_SIZE];
+      const std::size_t len = hmac_into(k, index, signing_input, tag);
+      if (len == 0) return detail::openssl_error(Errc::crypto_error, "HMAC failed");
+      if (signature.size() != len || CRYPTO_memcmp(tag, signature.data(), len) != 0) {
         return Error(Errc::bad_signature, "HMAC does not match");
       }
       return ok();
@@ -362,7 +407,7 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
 
     auto header_bytes = base64url::decode(h64);
     if (!header_bytes) return Error(Errc::malformed, "header: " + header_bytes.error().message());
-    detail::ScannedObject header;
+    thread_local detail::ScannedObject header;  // per-thread scratch, reused: no allocation
     if (auto r = detail::scan_object(*header_bytes, JsonLimits{opt.limits.max_token_bytes, opt.limits.max_json_depth},
                                      header);
         !r) {
@@ -419,8 +464,14 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
 
     auto payload = base64url::decode(p64);
     if (!payload) return Error(Errc::malformed, "payload: " + payload.error().message());
-    auto signature = base64url::decode(s64);
-    if (!signature) return Error(Errc::malformed, "signature: " + signature.error().message());
+    // No signature jwtkit can check is longer than an RSA-16384 one: decode on the stack.
+    unsigned char sig_buf[2048];
+    const std::size_t sig_len = detail::base64url_decoded_size(s64);
+    if (sig_len > sizeof sig_buf) return Error(Errc::bad_signature, "signature longer than any key allows");
+    if (auto r = detail::base64url_decode_to(s64, sig_buf); !r) {
+      return Error(Errc::malformed, "signature: " + r.error().message());
+    }
+    const std::string_view signature(reinterpret_cast<const char*>(sig_buf), sig_len);
 
     std::string_view signing_input = token.substr(0, d2);
     bool tried_signature = false;
@@ -432,7 +483,7 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
         continue;
       }
       tried_signature = true;
-      if (verify_signature(key, *alg, signing_input, *signature)) {
+      if (verify_signature(key, *alg, signing_input, signature)) {
         return VerifiedJws(std::move(*header_bytes), std::move(*payload), *alg, key.kid(), std::move(typ));
       }
     }

@@ -31,6 +31,21 @@ std::string_view strip_application(std::string_view t) {
 
 enum class Has { absent, yes, wrong_type };
 
+// `aud`: one string or a list, without copying the list.
+struct StringList {
+  std::string_view single;
+  const std::vector<std::string_view>* many = nullptr;
+
+  template <class F>
+  bool any_of(F&& f) const {
+    return many != nullptr ? std::any_of(many->begin(), many->end(), f) : f(single);
+  }
+  std::vector<std::string> to_strings() const {
+    if (many == nullptr) return {std::string(single)};
+    return std::vector<std::string>(many->begin(), many->end());
+  }
+};
+
 // The claims as the checks see them, read from the scanner's output (the verify path) or
 // from a DOM (validate_claims). One set of rules serves both.
 struct ScanSource {
@@ -61,15 +76,15 @@ struct ScanSource {
     out = v->number;
     return Has::yes;
   }
-  Has strings(std::string_view name, std::vector<std::string_view>& out) const {
+  Has strings(std::string_view name, StringList& out) const {
     const auto* v = slot(name);
     if (v == nullptr) return Has::absent;
     if (v->kind == Kind::string) {
-      out.assign(1, v->text);
+      out.single = v->text;
       return Has::yes;
     }
     if (v->kind != Kind::array || !v->all_strings) return Has::wrong_type;
-    out = v->strings;
+    out.many = &v->strings;
     return Has::yes;
   }
   bool contains(std::string_view name) const { return obj.contains(name); }
@@ -104,21 +119,23 @@ struct DomSource {
     out = it->get<double>();
     return Has::yes;
   }
-  Has strings(std::string_view name, std::vector<std::string_view>& out) const {
+  Has strings(std::string_view name, StringList& out) const {
     auto it = obj.find(name);
     if (it == obj.end()) return Has::absent;
     if (it->is_string()) {
-      out.assign(1, it->get_ref<const std::string&>());
+      out.single = it->get_ref<const std::string&>();
       return Has::yes;
     }
     if (!it->is_array()) return Has::wrong_type;
-    out.clear();
+    list.clear();
     for (const auto& a : *it) {
       if (!a.is_string()) return Has::wrong_type;
-      out.push_back(a.get_ref<const std::string&>());
+      list.push_back(a.get_ref<const std::string&>());
     }
+    out.many = &list;
     return Has::yes;
   }
+  mutable std::vector<std::string_view> list;
   bool contains(std::string_view name) const { return obj.find(name) != obj.end(); }
 };
 
@@ -156,7 +173,7 @@ Result<void> check_claims(const Source& src, const ClaimsPolicy& policy, TimePoi
       return Error(Errc::malformed, std::string("claim \"") + name + "\" is out of range (0 to 2^33-1)");
     }
   }
-  std::vector<std::string_view> aud;
+  StringList aud;
   const Has has_aud = src.strings("aud", aud);
   if (has_aud == Has::wrong_type) return wrong_type("aud", "a string or an array of strings");
 
@@ -177,7 +194,7 @@ Result<void> check_claims(const Source& src, const ClaimsPolicy& policy, TimePoi
   }
   if (!policy.audiences.empty()) {
     if (has_aud == Has::absent) return Error(Errc::bad_audience, "token has no audience");
-    bool match = std::any_of(aud.begin(), aud.end(), [&](std::string_view a) {
+    bool match = aud.any_of([&](std::string_view a) {
       return std::find(policy.audiences.begin(), policy.audiences.end(), a) != policy.audiences.end();
     });
     if (!match) return Error(Errc::bad_audience, "token is not meant for this audience");
@@ -188,7 +205,7 @@ Result<void> check_claims(const Source& src, const ClaimsPolicy& policy, TimePoi
     for (int i = 0; i < 4; ++i) {
       if (has_str[i] == Has::yes) fields[i]->emplace(*strings[i].second);
     }
-    out->audience.assign(aud.begin(), aud.end());
+    if (has_aud == Has::yes) out->audience = aud.to_strings();
     if (has_exp == Has::yes) out->expires_at = to_time(exp);
     if (has_nbf == Has::yes) out->not_before = to_time(nbf);
     if (has_iat == Has::yes) out->issued_at = to_time(iat);
@@ -206,7 +223,7 @@ Result<void> validate_claims(const nlohmann::json& claims, const ClaimsPolicy& p
                              TimePoint now) noexcept {
   try {
     if (!claims.is_object()) return Error(Errc::malformed, "JWT claims must be a JSON object");
-    return check_claims(DomSource{claims}, policy, now, nullptr);
+    return check_claims(DomSource{claims, {}}, policy, now, nullptr);
   } catch (const std::exception& e) {
     return Error(Errc::internal, std::string("unexpected: ") + e.what());
   }
@@ -226,7 +243,8 @@ Result<Jwt> verify_jwt(const JwsVerifier& verifier, std::string_view token, cons
       }
     }
     const auto& limits = verifier.options().limits;
-    detail::ScannedObject scanned;
+    // Per-thread scratch: its buffers keep their capacity, so a scan allocates nothing.
+    thread_local detail::ScannedObject scanned;
     if (auto r = detail::scan_object(jws->payload(), JsonLimits{limits.max_token_bytes, limits.max_json_depth},
                                      scanned);
         !r) {

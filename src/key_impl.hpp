@@ -10,6 +10,7 @@
 
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,10 @@ struct KeyImpl {
   /// Digest contexts for Ed25519 (sign, verify).
   mutable std::array<MdCtxPool, 2> ed_ctx;
 
+  /// Unique for the life of the process (never reused, unlike an address): names this
+  /// key's contexts in per-thread caches.
+  const std::uint64_t id = next_id();
+
   KeyImpl() = default;
   KeyImpl(const KeyImpl& other);
   KeyImpl& operator=(const KeyImpl&) = delete;
@@ -76,6 +81,12 @@ struct KeyImpl {
   }
 
   static Key wrap(std::shared_ptr<const KeyImpl> impl) noexcept { return Key(std::move(impl)); }
+
+ private:
+  static std::uint64_t next_id() noexcept {
+    static std::atomic<std::uint64_t> counter{0};
+    return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
 };
 
 /// Builds the HMAC templates of an oct key (one per hash the secret is long enough for).

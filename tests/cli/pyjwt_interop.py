@@ -18,6 +18,7 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -301,7 +302,8 @@ def main():
     print(f"PyJWT {jwt.__version__} on Python {sys.version.split()[0]}")
 
     workdir = os.path.join(args.workdir, args.direction)
-    os.makedirs(workdir, exist_ok=True)
+    shutil.rmtree(workdir, ignore_errors=True)  # a fresh scratch dir: keygen never overwrites
+    os.makedirs(workdir)
     tool = Tool(args.jwtkit, workdir)
     checks = Checks()
     # PyJWT reads the wall clock; jwtkit is pinned to the same second with --now.
