@@ -420,7 +420,9 @@ struct Engine::Impl {
     return ok();
   }
 
-  Result<VerifiedToken> verify(std::string_view token, bool refresh) const {
+  // `always_fail_closed`: refuse on a store error whatever the policy (refresh mints new
+  // tokens, so an unknown revocation status must never let it through).
+  Result<VerifiedToken> verify(std::string_view token, bool refresh, bool always_fail_closed = false) const {
     auto ks = keyset.load();
     if (!ks || !ks->verifier) return Error(Errc::key_not_found, "the engine has no keys");
     const TimePoint t = now();
@@ -440,7 +442,7 @@ struct Engine::Impl {
     const TokenRef ref{*c.jwt_id, *c.subject, sid, *c.issued_at};
     auto revoked = revocations->is_revoked(ref);
     if (!revoked) {
-      if (opts.store_failure == EngineOptions::StoreFailurePolicy::fail_closed) {
+      if (always_fail_closed || opts.store_failure == EngineOptions::StoreFailurePolicy::fail_closed) {
         return Error(Errc::store_unavailable,
                      "revocation status unknown, token refused: " + revoked.error().message(),
                      revoked.error().cause());
@@ -617,7 +619,7 @@ Result<VerifiedToken> Engine::verify_refresh(std::string_view token) const noexc
 
 Result<TokenPair> Engine::refresh(std::string_view refresh_token, const IssueOptions& access) {
   return guarded("Engine::refresh", [&]() -> Result<TokenPair> {
-    auto old = impl_->verify(refresh_token, true);
+    auto old = impl_->verify(refresh_token, true, /*always_fail_closed=*/true);
     if (!old) return std::move(old).error();
     if (auto checked = impl_->check_issue_options(old->subject(), access); !checked) {
       return std::move(checked).error();
@@ -626,9 +628,12 @@ Result<TokenPair> Engine::refresh(std::string_view refresh_token, const IssueOpt
     for (auto it = old->claims().begin(); it != old->claims().end(); ++it) {
       if (!is_registered(it.key())) carried[it.key()] = *it;
     }
+    // The new refresh token lives as long as the old one did (a short "don't remember me"
+    // session stays short), never longer than refresh_ttl.
+    const auto lifetime = std::chrono::duration_cast<seconds>(old->expires_at() - old->issued_at());
+    const seconds refresh_ttl = std::clamp(lifetime, seconds(1), impl_->opts.refresh_ttl);
     // Sign first: after the token is marked used nothing may fail.
-    auto pair = impl_->sign_pair(old->subject(), access, carried, impl_->opts.refresh_ttl,
-                                 old->session_id());
+    auto pair = impl_->sign_pair(old->subject(), access, carried, refresh_ttl, old->session_id());
     if (!pair) return pair;
 
     auto& store = *impl_->revocations;
@@ -650,6 +655,16 @@ Result<TokenPair> Engine::refresh(std::string_view refresh_token, const IssueOpt
       }
       return Error(Errc::refresh_reused,
                    "the refresh token was already used; its session has been revoked");
+    }
+    // A revoke_subject that landed between the check above and now would not cover the new
+    // pair (its iat is later than the revocation time): look again, now that the old token
+    // can no longer be used, and kill the session if so.
+    auto since = store.subject_revoked_before(old->subject());
+    if (!since || (*since && old->issued_at() <= **since)) {
+      auto killed = store.revoke_session(old->subject(), old->session_id(), impl_->horizon(impl_->now()));
+      if (!since) return std::move(since).error();
+      if (!killed) return std::move(killed).error();
+      return Error(Errc::revoked, "the subject was revoked while the token was being refreshed");
     }
     return pair;
   });

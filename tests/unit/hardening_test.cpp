@@ -8,6 +8,7 @@
 #include <jwtkit/stores/memory.hpp>
 
 #include "catch.hpp"
+#include "support/failing_stores.hpp"
 #include "support/result_check.hpp"
 #include "support/test_keys.hpp"
 
@@ -157,4 +158,56 @@ TEST_CASE("the engine refuses lifetimes and claims it could not honour") {
   auto token = engine->issue_access("user-1", fine);
   REQUIRE(token.ok());
   CHECK(code(engine->verify_access(*token)) == "ok");
+}
+
+namespace {
+struct RefreshRig {
+  std::shared_ptr<jwtkit::ManualClock> clock = std::make_shared<jwtkit::ManualClock>(kNow);
+  std::shared_ptr<jwtkit_test::FailingRevocationStore> store =
+      std::make_shared<jwtkit_test::FailingRevocationStore>(std::make_shared<jwtkit::MemoryRevocationStore>(clock));
+  jwtkit::Engine engine = make(jwtkit::EngineOptions::StoreFailurePolicy::fail_closed);
+
+  jwtkit::Engine make(jwtkit::EngineOptions::StoreFailurePolicy policy) {
+    jwtkit::EngineOptions o;
+    o.issuer = "https://issuer.example";
+    o.audiences = {"api"};
+    o.signing_alg = Alg::ES256;
+    o.store_failure = policy;
+    o.clock = clock;
+    auto e = jwtkit::Engine::create(std::make_shared<jwtkit::MemoryKeyStore>(), store, o);
+    REQUIRE(e.ok());
+    return std::move(*e);
+  }
+};
+}  // namespace
+
+TEST_CASE("refresh checks revocation fail-closed even when verification is fail-open") {
+  RefreshRig rig;
+  rig.engine = rig.make(jwtkit::EngineOptions::StoreFailurePolicy::fail_open);
+  auto pair = rig.engine.issue_pair("user-1");
+  REQUIRE(pair.ok());
+  REQUIRE(rig.engine.revoke_subject("user-1").ok());
+  rig.clock->advance(std::chrono::seconds(5));
+  // The store cannot answer whether the token is revoked: fail-open verification lets the
+  // access token through (as chosen), but no new tokens may be minted on that guess.
+  rig.store->fail(jwtkit_test::StoreOp::is_revoked);
+  CHECK(code(rig.engine.verify_access(pair->access_token)) == "ok");
+  CHECK(code(rig.engine.refresh(pair->refresh_token)) == "store_unavailable");
+  rig.store->heal();
+  CHECK(code(rig.engine.refresh(pair->refresh_token)) == "revoked");
+}
+
+TEST_CASE("refresh keeps the session's own lifetime instead of stretching it to refresh_ttl") {
+  RefreshRig rig;
+  jwtkit::IssueOptions short_refresh;
+  short_refresh.ttl = std::chrono::hours(1);
+  auto pair = rig.engine.issue_pair("user-1", {}, short_refresh);
+  REQUIRE(pair.ok());
+  CHECK(pair->refresh_expires_at - jwtkit::from_unix(jwtkit::to_unix(kNow)) == std::chrono::hours(1));
+  rig.clock->advance(std::chrono::minutes(10));
+  auto next = rig.engine.refresh(pair->refresh_token);
+  REQUIRE(next.ok());
+  const auto lifetime = next->refresh_expires_at - rig.clock->now();
+  CHECK(lifetime <= std::chrono::hours(1));
+  CHECK(lifetime > std::chrono::minutes(59));
 }
