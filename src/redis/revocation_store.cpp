@@ -5,6 +5,7 @@
 #include "client.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <exception>
 #include <string>
 
@@ -52,14 +53,15 @@ if ttl <= 0 then
   redis.call('DEL', KEYS[1])
   return 0
 end
-redis.call('SET', KEYS[1], nbf .. ':' .. keep, 'EX', ttl)
+redis.call('SET', KEYS[1], nbf .. ':' .. keep, 'EX', math.min(ttl + 900, 8589934592))
 return 1
 )lua";
 
-// Adds or extends a session; the set lives as long as its longest session.
+// Adds or extends a session (never shortens one); the set lives as long as its longest session.
 // KEYS[1] sessions key; ARGV[1] expiry, ARGV[2] session id, ARGV[3] ttl seconds.
 constexpr const char* kAddSession = R"lua(
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not cur or tonumber(cur) < tonumber(ARGV[1]) then redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2]) end
 local t = redis.call('TTL', KEYS[1])
 if t < tonumber(ARGV[3]) then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
 return 1
@@ -143,6 +145,16 @@ struct RedisRevocationStore::Impl {
 
   const std::string& prefix() const { return pool.options().key_prefix; }
   std::int64_t now() const { return to_unix(clock->now()); }
+
+  // The EX argument for an entry that must live `ttl` seconds by this instance's clock. Each
+  // entry carries its real expiry and is compared with the reader's clock; the Redis TTL
+  // only collects garbage, so it gets a margin for other instances whose clocks lag (and a
+  // cap Redis accepts).
+  static std::string redis_ttl(std::int64_t ttl) {
+    constexpr std::int64_t kMargin = 15 * 60;
+    constexpr std::int64_t kCap = std::int64_t{1} << 33;
+    return std::to_string(std::min(ttl + kMargin, kCap));
+  }
 
   std::string jti_key(std::string_view jti) const { return prefix() + "jti:" + std::string(jti); }
   std::string refresh_key(std::string_view jti) const {
@@ -250,7 +262,7 @@ Result<void> RedisRevocationStore::revoke_token(std::string_view jti, TimePoint 
     if (ttl <= 0) return ok();  // already expired: nothing left to revoke
     const std::string key = impl_->jti_key(jti);
     const std::string value = std::to_string(exp);
-    const std::string ttl_s = std::to_string(ttl);
+    const std::string ttl_s = Impl::redis_ttl(ttl);
     // SET is idempotent, so a retry after a dropped connection is safe.
     return impl_->pool.run<void>(true, [&](Connection& c) -> Result<void> {
       auto r = c.send({"SET", key, value, "EX", ttl_s});
@@ -311,7 +323,7 @@ Result<void> RedisRevocationStore::add_session(std::string_view subject,
       return remove_session(subject, session_id);
     }
     const std::string exp_s = std::to_string(exp);
-    const std::string ttl_s = std::to_string(ttl);
+    const std::string ttl_s = Impl::redis_ttl(ttl);
     return impl_->pool.run<void>(true, [&](Connection& c) -> Result<void> {
       auto r = impl_->add_session.run(c, {key}, {exp_s, session_id, ttl_s});
       if (!r) return std::move(r).error();
@@ -346,7 +358,7 @@ Result<void> RedisRevocationStore::revoke_session(std::string_view subject,
     const std::int64_t ttl = exp - impl_->now();
     if (ttl <= 0) return remove_session(subject, session_id);
     const std::string exp_s = std::to_string(exp);
-    const std::string ttl_s = std::to_string(ttl);
+    const std::string ttl_s = Impl::redis_ttl(ttl);
     // One round trip; the revocation is written first and both replies are checked.
     return impl_->pool.run<void>(true, [&](Connection& c) -> Result<void> {
       auto replies = c.pipeline({{"SET", revoked_key, exp_s, "EX", ttl_s},
@@ -393,7 +405,7 @@ Result<bool> RedisRevocationStore::mark_refresh_used(std::string_view jti,
     const std::int64_t ttl = std::max<std::int64_t>(exp - now, 1);
     const std::string exp_s = std::to_string(std::max(exp, now + 1));
     const std::string now_s = std::to_string(now);
-    const std::string ttl_s = std::to_string(ttl);
+    const std::string ttl_s = Impl::redis_ttl(ttl);
     // Not idempotent (a retry could see its own mark and report reuse): never retried.
     return impl_->pool.run<bool>(false, [&](Connection& c) -> Result<bool> {
       auto r = impl_->mark_refresh_used.run(c, {key}, {exp_s, now_s, ttl_s});
@@ -480,26 +492,32 @@ Result<bool> RedisRevocationStore::is_revoked(const TokenRef& token) {
       if ((*arr)->elements != keys.size()) {
         return redis_detail::unexpected_reply("MGET (is_revoked)", *arr);
       }
+      // Any entry that certainly revokes the token wins over another that cannot be read:
+      // "revoked" must never turn into an error a fail-open caller would ignore.
       std::size_t i = 0;
       bool revoked = false;
+      std::optional<Error> unreadable;
       if (has_jti) {
         auto live = impl_->expiry_entry_is_live((*arr)->element[i], keys[i], "MGET (jti)");
-        if (!live) return live;
-        revoked = revoked || *live;
+        if (!live) unreadable = live.error(); else revoked = revoked || *live;
         ++i;
       }
       if (has_sid) {
         auto live = impl_->expiry_entry_is_live((*arr)->element[i], keys[i], "MGET (session)");
-        if (!live) return live;
-        revoked = revoked || *live;
+        if (!live) unreadable = live.error(); else revoked = revoked || *live;
         ++i;
       }
       if (has_sub) {
         auto e = impl_->subject_entry((*arr)->element[i], keys[i]);
-        if (!e) return std::move(e).error();
-        if (e->has_value() && to_unix(token.issued_at) <= (*e)->not_before) revoked = true;
+        if (!e) {
+          unreadable = e.error();
+        } else if (e->has_value() && to_unix(token.issued_at) <= (*e)->not_before) {
+          revoked = true;
+        }
       }
-      return revoked;
+      if (revoked) return true;
+      if (unreadable) return *unreadable;
+      return false;
     });
   });
 }
