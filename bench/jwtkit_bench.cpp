@@ -168,16 +168,23 @@ void jwtkit_verify(benchmark::State& state, Alg alg) {
 
 // ---- raw OpenSSL: pre-loaded key, context reused -----------------------------------------
 
+// An HMAC context keyed once with the fixture's secret.
+EVP_MAC_CTX* keyed_hmac(const Fixture& f, Alg alg) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+  EVP_MAC_free(mac);  // the context keeps its own reference
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(
+                             OSSL_MAC_PARAM_DIGEST, const_cast<char*>(EVP_MD_get0_name(md_of(alg))), 0),
+                         OSSL_PARAM_construct_end()};
+  EVP_MAC_init(ctx, u8(f.secret), f.secret.size(), params);
+  return ctx;
+}
+
 void raw_sign(benchmark::State& state, Alg alg) {
   Fixture& f = fixture(alg);
   const std::string& in = f.signing_input;
   if (is_hmac(alg)) {
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    EVP_MAC_CTX* tmpl = EVP_MAC_CTX_new(mac);
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(
-                               OSSL_MAC_PARAM_DIGEST, const_cast<char*>(EVP_MD_get0_name(md_of(alg))), 0),
-                           OSSL_PARAM_construct_end()};
-    EVP_MAC_init(tmpl, u8(f.secret), f.secret.size(), params);
+    EVP_MAC_CTX* tmpl = keyed_hmac(f, alg);
     unsigned char out[EVP_MAX_MD_SIZE];
     for (auto _ : state) {
       std::size_t len = 0;
@@ -187,7 +194,6 @@ void raw_sign(benchmark::State& state, Alg alg) {
       benchmark::DoNotOptimize(out);
     }
     EVP_MAC_CTX_free(tmpl);
-    EVP_MAC_free(mac);
   } else if (alg == Alg::EdDSA) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     unsigned char sig[64];
@@ -227,12 +233,7 @@ void raw_verify(benchmark::State& state, Alg alg) {
   const std::string& in = f.signing_input;
   const std::string& sig = f.signature;
   if (is_hmac(alg)) {
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    EVP_MAC_CTX* tmpl = EVP_MAC_CTX_new(mac);
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(
-                               OSSL_MAC_PARAM_DIGEST, const_cast<char*>(EVP_MD_get0_name(md_of(alg))), 0),
-                           OSSL_PARAM_construct_end()};
-    EVP_MAC_init(tmpl, u8(f.secret), f.secret.size(), params);
+    EVP_MAC_CTX* tmpl = keyed_hmac(f, alg);
     unsigned char out[EVP_MAX_MD_SIZE];
     for (auto _ : state) {
       std::size_t len = 0;
@@ -243,7 +244,6 @@ void raw_verify(benchmark::State& state, Alg alg) {
       if (!ok) state.SkipWithError("raw HMAC mismatch");
     }
     EVP_MAC_CTX_free(tmpl);
-    EVP_MAC_free(mac);
   } else if (alg == Alg::EdDSA) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     for (auto _ : state) {

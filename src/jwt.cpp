@@ -181,7 +181,9 @@ Result<void> check_claims(const Source& src, const ClaimsPolicy& policy, TimePoi
     if (!src.contains(name)) return Error(Errc::missing_claim, "required claim \"" + name + "\" is missing");
   }
 
-  const double t = static_cast<double>(to_unix(now));
+  // Exact time, so a fractional exp (1000.5) is expired at 1000.7 with no leeway; for the
+  // whole-second dates of real tokens this is the same as comparing whole seconds.
+  const double t = std::chrono::duration<double>(now.time_since_epoch()).count();
   const double leeway = static_cast<double>(policy.leeway.count());
   if (has_exp == Has::absent && policy.require_exp) return Error(Errc::missing_claim, "claim \"exp\" is missing");
   if (has_exp == Has::yes && t >= exp + leeway) return Error(Errc::expired, "token expired");

@@ -24,6 +24,17 @@ void extend(Map& map, std::string_view key, TimePoint expires_at) {
   }
 }
 
+
+// Drops one session of a subject, and the subject's entry once it has none.
+template <class Sessions>
+void erase_session(Sessions& sessions, std::string_view subject, std::string_view session_id) {
+  auto it = sessions.find(subject);
+  if (it == sessions.end()) return;
+  auto s = it->second.find(session_id);
+  if (s != it->second.end()) it->second.erase(s);
+  if (it->second.empty()) sessions.erase(it);
+}
+
 }  // namespace
 
 // ---- MemoryKeyStore ------------------------------------------------------------------------
@@ -136,12 +147,7 @@ Result<void> MemoryRevocationStore::add_session(std::string_view subject,
 Result<void> MemoryRevocationStore::remove_session(std::string_view subject,
                                                    std::string_view session_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = sessions_.find(subject);
-  if (it != sessions_.end()) {
-    auto s = it->second.find(session_id);
-    if (s != it->second.end()) it->second.erase(s);
-    if (it->second.empty()) sessions_.erase(it);
-  }
+  erase_session(sessions_, subject, session_id);
   return ok();
 }
 
@@ -151,12 +157,7 @@ Result<void> MemoryRevocationStore::revoke_session(std::string_view subject,
   if (session_id.empty()) return empty_arg("session id");
   std::lock_guard<std::mutex> lock(mu_);
   extend(revoked_sessions_, session_id, expires_at);
-  auto it = sessions_.find(subject);
-  if (it != sessions_.end()) {
-    auto s = it->second.find(session_id);
-    if (s != it->second.end()) it->second.erase(s);
-    if (it->second.empty()) sessions_.erase(it);
-  }
+  erase_session(sessions_, subject, session_id);
   return ok();
 }
 
