@@ -168,6 +168,20 @@ void jwtkit_verify(benchmark::State& state, Alg alg) {
 
 // ---- raw OpenSSL: pre-loaded key, context reused -----------------------------------------
 
+// An RSA/ECDSA signature context for the fixture's key, set up once: digest and padding.
+EVP_PKEY_CTX* signature_ctx(const Fixture& f, Alg alg, bool sign) {
+  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new(f.pkey, nullptr);
+  if (sign) EVP_PKEY_sign_init(pctx); else EVP_PKEY_verify_init(pctx);
+  EVP_PKEY_CTX_set_signature_md(pctx, md_of(alg));
+  if (is_pss(alg)) {
+    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
+  } else if (!is_ec(alg)) {
+    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING);
+  }
+  return pctx;
+}
+
 // An HMAC context keyed once with the fixture's secret.
 EVP_MAC_CTX* keyed_hmac(const Fixture& f, Alg alg) {
   EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
@@ -205,15 +219,7 @@ void raw_sign(benchmark::State& state, Alg alg) {
     }
     EVP_MD_CTX_free(ctx);
   } else {
-    EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new(f.pkey, nullptr);
-    EVP_PKEY_sign_init(pctx);
-    EVP_PKEY_CTX_set_signature_md(pctx, md_of(alg));
-    if (is_pss(alg)) {
-      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
-    } else if (!is_ec(alg)) {
-      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING);
-    }
+    EVP_PKEY_CTX* pctx = signature_ctx(f, alg, true);
     std::string sig(static_cast<std::size_t>(EVP_PKEY_get_size(f.pkey)), '\0');
     unsigned char digest[EVP_MAX_MD_SIZE];
     for (auto _ : state) {
@@ -254,15 +260,7 @@ void raw_verify(benchmark::State& state, Alg alg) {
     }
     EVP_MD_CTX_free(ctx);
   } else {
-    EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new(f.pkey, nullptr);
-    EVP_PKEY_verify_init(pctx);
-    EVP_PKEY_CTX_set_signature_md(pctx, md_of(alg));
-    if (is_pss(alg)) {
-      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST);
-    } else if (!is_ec(alg)) {
-      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING);
-    }
+    EVP_PKEY_CTX* pctx = signature_ctx(f, alg, false);
     unsigned char digest[EVP_MAX_MD_SIZE];
     for (auto _ : state) {
       unsigned int dlen = 0;
