@@ -118,7 +118,7 @@ Fixture& fixture(Alg alg) {
   keys.push_back(key.is_symmetric() ? key : must(key.public_key(), "public_key"));
   auto verifier = must(jwtkit::JwsVerifier::create(keys, {{alg}, {}, {}}), "verifier");
   slot.reset(new Fixture{key, token, token.substr(0, dot),
-                         must(jwtkit::base64url::decode(token.substr(dot + 1)), "b64"), verifier});
+                         must(jwtkit::base64url::decode(token.substr(dot + 1)), "b64"), verifier, nullptr, {}});
   if (is_hmac(alg)) {
     slot->secret = must(jwtkit::base64url::decode(must(key.private_jwk(), "jwk")["k"].get<std::string>()), "k");
   } else {
