@@ -7,6 +7,7 @@
 #include <jwtkit/key.hpp>
 #include <jwtkit/result.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,13 @@ JWTKIT_EXPORT Result<std::string> key_record_to_json(const KeyRecord& record, in
 /// the record's kid. Errors: malformed, with a message saying what is wrong.
 JWTKIT_EXPORT Result<KeyRecord> key_record_from_json(std::string_view json);
 
+/// The rule every KeyStore applies in save_if_active, given how many stored keys are active
+/// and whether `expected_active_kid` is one of them.
+inline bool key_store_expectation_holds(std::size_t active_count, bool expected_is_active,
+                                        std::string_view expected_active_kid) noexcept {
+  return expected_active_kid.empty() ? active_count == 0 : active_count == 1 && expected_is_active;
+}
+
 /// Persistent storage of signing keys. Every call reports failure through its Result;
 /// implementations must be thread-safe.
 class JWTKIT_EXPORT KeyStore {
@@ -67,7 +75,9 @@ class JWTKIT_EXPORT KeyStore {
   virtual Result<void> remove(std::string_view kid) = 0;
 
   /// Atomically saves `records` (insert or replace), but only if the currently active key
-  /// is still `expected_active_kid` (empty: no key is active). This is how rotation stays
+  /// is still `expected_active_kid` (empty: no key is active): exactly one key is active and
+  /// it is that one, or none is and the expectation is empty (see
+  /// key_store_expectation_holds). This is how rotation stays
   /// safe when several app instances share a store: of two concurrent rotations one wins,
   /// the other gets store_conflict and should reload.
   virtual Result<void> save_if_active(std::string_view expected_active_kid,

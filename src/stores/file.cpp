@@ -352,14 +352,14 @@ Result<void> FileKeyStore::save_if_active(std::string_view expected_active_kid,
     if (!lock) return std::move(lock).error();
     auto current = load_locked(dir_);
     if (!current) return std::move(current).error();
-    bool any_active = false;
+    std::size_t active_count = 0;
     bool expected_is_active = false;
     for (const auto& r : *current) {
       if (r.state != KeyState::active) continue;
-      any_active = true;
+      ++active_count;
       if (r.kid() == expected_active_kid) expected_is_active = true;
     }
-    const bool holds = expected_active_kid.empty() ? !any_active : expected_is_active;
+    const bool holds = key_store_expectation_holds(active_count, expected_is_active, expected_active_kid);
     if (!holds) {
       return Error(Errc::store_conflict, "the active key is no longer '" +
                                              std::string(expected_active_kid) + "'");

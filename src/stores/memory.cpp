@@ -67,14 +67,14 @@ Result<void> MemoryKeyStore::save_if_active(std::string_view expected_active_kid
     if (r.kid().empty()) return no_kid();
   }
   std::lock_guard<std::mutex> lock(mu_);
-  bool any_active = false;
+  std::size_t active_count = 0;
   bool expected_is_active = false;
   for (const auto& entry : records_) {
     if (entry.second.state != KeyState::active) continue;
-    any_active = true;
+    ++active_count;
     if (entry.first == expected_active_kid) expected_is_active = true;
   }
-  const bool holds = expected_active_kid.empty() ? !any_active : expected_is_active;
+  const bool holds = key_store_expectation_holds(active_count, expected_is_active, expected_active_kid);
   if (!holds) {
     return Error(Errc::store_conflict, "the active key is no longer '" +
                                            std::string(expected_active_kid) + "'");

@@ -539,6 +539,20 @@ inline void key_store_conformance(const KeyStoreFactory& make) {
     CHECK(code(f.store->save_if_active(a.kid(), {a})) == "store_conflict");
   }
 
+  SECTION("save_if_active: with two active keys no expectation holds") {
+    // "The active key" is only defined when there is one; every store refuses the same way.
+    auto f = make();
+    auto a = make_key_record(Alg::ES256, KeyState::active, t0);
+    auto b = make_key_record(Alg::ES256, KeyState::active, t0 + hours(1));
+    auto c = make_key_record(Alg::ES256, KeyState::next, t0 + hours(2));
+    REQUIRE(status(f.store->save(a)) == "ok");
+    REQUIRE(status(f.store->save(b)) == "ok");
+    CHECK(code(f.store->save_if_active(a.kid(), {c})) == "store_conflict");
+    CHECK(code(f.store->save_if_active(b.kid(), {c})) == "store_conflict");
+    CHECK(code(f.store->save_if_active("", {c})) == "store_conflict");
+    CHECK(value_of(f.reopen()->load_all()).size() == 2);
+  }
+
   SECTION("save_if_active: of concurrent rotations exactly one wins") {
     auto f = make();
     auto a = make_key_record(Alg::ES256, KeyState::active, t0);
