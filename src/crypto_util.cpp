@@ -1,4 +1,5 @@
 #include "crypto_util.hpp"
+#include "ossl.hpp"
 
 #include <jwtkit/base64url.hpp>
 
@@ -17,7 +18,7 @@ Result<std::string> secure_random_bytes(std::size_t n) {
   std::string out(n, '\0');
   if (n > 0 &&
       RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
-    return Error(Errc::crypto_error, "RAND_bytes failed");
+    return openssl_error(Errc::crypto_error, "RAND_bytes failed");
   }
   return out;
 }
@@ -32,7 +33,7 @@ Result<std::string> sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1) {
-    return Error(Errc::crypto_error, "SHA-256 failed");
+    return openssl_error(Errc::crypto_error, "SHA-256 failed");
   }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -66,7 +66,10 @@ class ThreadMacCache {
 };
 
 // The HMAC of `data` into `out` (EVP_MAX_MD_SIZE bytes); returns its length, 0 on failure.
+// check_alg has made sure the secret is long enough, so a missing template means its set-up
+// (an allocation) failed.
 std::size_t hmac_into(const detail::KeyImpl& k, std::size_t index, std::string_view data, unsigned char* out) {
+  if (!k.hmac_templates[index]) return 0;
   thread_local ThreadMacCache cache;
   EVP_MAC_CTX* ctx = cache.get(k, index);
   std::size_t len = 0;
@@ -78,10 +81,8 @@ std::size_t hmac_into(const detail::KeyImpl& k, std::size_t index, std::string_v
 }
 
 Result<std::string> hmac_tag(const detail::KeyImpl& k, Alg alg, std::string_view data) {
-  const std::size_t index = hmac_index(alg);
-  if (!k.hmac_templates[index]) return Error(Errc::key_mismatch, "HMAC secret too short for this algorithm");
   unsigned char tag[EVP_MAX_MD_SIZE];
-  const std::size_t len = hmac_into(k, index, data, tag);
+  const std::size_t len = hmac_into(k, hmac_index(alg), data, tag);
   if (len == 0) return detail::openssl_error(Errc::crypto_error, "HMAC failed");
   return std::string(reinterpret_cast<const char*>(tag), len);
 }
@@ -211,6 +212,7 @@ Result<std::string> raw_to_der(std::string_view raw, KeyType type) {
   detail::BnPtr s(BN_bin2bn(bytes + width, static_cast<int>(width), nullptr));
   if (!r || !s) return detail::openssl_error(Errc::crypto_error, "out of memory");
   const BIGNUM* n = curve_order(type);
+  if (n == nullptr) return detail::openssl_error(Errc::crypto_error, "curve order unavailable");
   if (BN_is_zero(r.get()) || BN_is_zero(s.get()) || BN_cmp(r.get(), n) >= 0 || BN_cmp(s.get(), n) >= 0) {
     return Error(Errc::bad_signature, "ECDSA r or s out of range");
   }
@@ -294,10 +296,8 @@ Result<void> verify_signature(const Key& key, Alg alg, std::string_view signing_
     if (auto ok = key.check_alg(alg); !ok) return ok.error();
     const detail::KeyImpl& k = key.impl();
     if (k.type == KeyType::oct) {
-      const std::size_t index = hmac_index(alg);
-      if (!k.hmac_templates[index]) return Error(Errc::key_mismatch, "HMAC secret too short for this algorithm");
       unsigned char tag[EVP_MAX_MD_SIZE];
-      const std::size_t len = hmac_into(k, index, signing_input, tag);
+      const std::size_t len = hmac_into(k, hmac_index(alg), signing_input, tag);
       if (len == 0) return detail::openssl_error(Errc::crypto_error, "HMAC failed");
       if (signature.size() != len || CRYPTO_memcmp(tag, signature.data(), len) != 0) {
         return Error(Errc::bad_signature, "HMAC does not match");
