@@ -290,10 +290,11 @@ Result<std::string> create_signature(const Key& key, Alg alg, std::string_view s
   return sig;
 }
 
-Result<void> verify_signature(const Key& key, Alg alg, std::string_view signing_input,
-                              std::string_view signature) noexcept {
+namespace {
+// The signature check proper; the caller has already run key.check_alg(alg).
+Result<void> verify_checked(const Key& key, Alg alg, std::string_view signing_input,
+                            std::string_view signature) noexcept {
   try {
-    if (auto ok = key.check_alg(alg); !ok) return ok.error();
     const detail::KeyImpl& k = key.impl();
     if (k.type == KeyType::oct) {
       unsigned char tag[EVP_MAX_MD_SIZE];
@@ -335,6 +336,17 @@ Result<void> verify_signature(const Key& key, Alg alg, std::string_view signing_
   } catch (const std::exception& e) {
     return Error(Errc::internal, e.what());
   }
+}
+}  // namespace
+
+Result<void> verify_signature(const Key& key, Alg alg, std::string_view signing_input,
+                              std::string_view signature) noexcept {
+  try {
+    if (auto ok = key.check_alg(alg); !ok) return ok.error();
+  } catch (const std::exception& e) {
+    return Error(Errc::internal, e.what());
+  }
+  return verify_checked(key, alg, signing_input, signature);
 }
 
 Result<std::string> sign_compact(const Key& key, Alg alg, std::string_view payload,
@@ -483,7 +495,7 @@ Result<VerifiedJws> JwsVerifier::verify(std::string_view token) const noexcept {
         continue;
       }
       tried_signature = true;
-      if (verify_signature(key, *alg, signing_input, signature)) {
+      if (verify_checked(key, *alg, signing_input, signature)) {  // check_alg ran just above
         return VerifiedJws(std::move(*header_bytes), std::move(*payload), *alg, key.kid(), std::move(typ));
       }
     }
